@@ -1,0 +1,236 @@
+"""Reading YAML while remembering where every value came from.
+
+Knowledge files are written by content editors, so every problem must point at
+the file, the line and the field. ``read_yaml`` returns plain dicts and lists
+(``LocatedDict`` / ``LocatedList``) that also know the line of each entry, and
+``Problems`` collects errors so one run of ``kb check`` reports all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error in a knowledge file."""
+
+    path: Path
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base is broken; ``problems`` lists every error found."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class LocatedDict(dict):  # type: ignore[type-arg]
+    """A mapping that remembers its own line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LocatedList(list):  # type: ignore[type-arg]
+    """A sequence that remembers its own line and the line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        if 0 <= index < len(self.item_lines):
+            return self.item_lines[index]
+        return self.line
+
+
+class Problems:
+    """Collects problems for one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.items: list[Problem] = []
+
+    def add(self, line: int, field: str, message: str) -> None:
+        self.items.append(Problem(self.path, line, field, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _convert(node: yaml.Node, loader: yaml.SafeLoader, problems: Problems, where: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        result = LocatedDict()
+        result.line = _line(node)
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            name = f"{where}.{key}" if where else str(key)
+            if not isinstance(key, str):
+                problems.add(_line(key_node), name, "keys must be text")
+                continue
+            if key in result:
+                problems.add(_line(key_node), name, f"duplicate key {key!r}")
+                continue
+            result[key] = _convert(value_node, loader, problems, name)
+            result.key_lines[key] = _line(key_node)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = LocatedList()
+        items.line = _line(node)
+        items.item_lines = []
+        for index, item in enumerate(node.value):
+            items.append(_convert(item, loader, problems, f"{where}[{index}]"))
+            items.item_lines.append(_line(item))
+        return items
+    return loader.construct_object(node, deep=True)
+
+
+def read_yaml(path: Path, problems: Problems) -> Any:
+    """Parse ``path``; syntax errors and duplicate keys go to ``problems``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.add(0, "(file)", f"cannot read: {exc}")
+        return None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            problems.add(1, "(file)", "the file is empty")
+            return None
+        return _convert(node, loader, problems, "")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problems.add(line, "(syntax)", str(getattr(exc, "problem", exc)))
+        return None
+    finally:
+        loader.dispose()
+
+
+# ---------------------------------------------------------------------------
+# Field checks shared by every file's validator.
+
+
+def join(where: str, name: str) -> str:
+    """The dotted name of a field, for messages."""
+    return join(where, name) if where else name
+
+
+def check_fields(
+    entry: Any,
+    problems: Problems,
+    where: str,
+    required: set[str],
+    optional: set[str] = frozenset(),  # type: ignore[assignment]
+) -> bool:
+    """Report missing and unknown fields; False when ``entry`` is not a mapping."""
+    if not isinstance(entry, LocatedDict):
+        problems.add(getattr(entry, "line", 0), where, "expected a mapping of fields")
+        return False
+    for name in sorted(required - entry.keys()):
+        problems.add(entry.line, join(where, name), "missing field")
+    for name in sorted(entry.keys() - required - optional):
+        allowed = ", ".join(sorted(required | optional))
+        problems.add(
+            entry.line_of(name), join(where, name), f"unknown field (allowed: {allowed})"
+        )
+    return True
+
+
+def text_field(
+    entry: LocatedDict, name: str, problems: Problems, where: str, default: str | None = None
+) -> str:
+    """A non-empty text field, stripped; reports wrong types and empty text."""
+    if name not in entry:
+        return default or ""
+    value = entry[name]
+    if not isinstance(value, str) or not value.strip():
+        problems.add(entry.line_of(name), join(where, name), "must be non-empty text")
+        return ""
+    return value.strip()
+
+
+def text_list_field(
+    entry: LocatedDict, name: str, problems: Problems, where: str, min_items: int = 0
+) -> list[tuple[str, int]]:
+    """A list of non-empty texts as (text, line) pairs."""
+    if name not in entry:
+        return []
+    value = entry[name]
+    if not isinstance(value, LocatedList):
+        problems.add(entry.line_of(name), join(where, name), "must be a list of texts")
+        return []
+    result: list[tuple[str, int]] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            problems.add(value.line_of(index), f"{join(where, name)}[{index}]", "must be non-empty text")
+            continue
+        result.append((item.strip(), value.line_of(index)))
+    if len(result) < min_items:
+        problems.add(
+            entry.line_of(name),
+            join(where, name),
+            f"needs at least {min_items} entries (has {len(result)})",
+        )
+    return result
+
+
+def number_field(
+    entry: LocatedDict,
+    name: str,
+    problems: Problems,
+    where: str,
+    minimum: float = 0,
+    maximum: float = float("inf"),
+) -> float:
+    """A number within [minimum, maximum]."""
+    if name not in entry:
+        return 0
+    value = entry[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.add(entry.line_of(name), join(where, name), "must be a number")
+        return 0
+    if not minimum <= value <= maximum:
+        problems.add(
+            entry.line_of(name), join(where, name), f"must be between {minimum} and {maximum}"
+        )
+    return value
+
+
+def top_level_list(
+    data: Any, key: str, problems: Problems, optional: set[str] = frozenset()  # type: ignore[assignment]
+) -> LocatedList:
+    """The top-level ``key:`` list of a file, checking the file's own fields."""
+    if not isinstance(data, LocatedDict):
+        if data is not None:
+            problems.add(getattr(data, "line", 1), "(file)", "expected a mapping at the top level")
+        return LocatedList()
+    check_fields(data, problems, "", {key}, optional)
+    value = data.get(key)
+    if value is None:
+        return LocatedList()
+    if not isinstance(value, LocatedList):
+        problems.add(data.line_of(key), key, "must be a list")
+        return LocatedList()
+    return value

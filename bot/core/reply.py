@@ -1,0 +1,46 @@
+"""The reply object the core hands to every adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ReplyKind(str, Enum):
+    """What the core decided to do with a message."""
+
+    ANSWER = "answer"  # a topic answered directly
+    CLARIFY = "clarify"  # "did you mean ...?" with candidate topics
+    FALLBACK = "fallback"  # "I don't know that one" with suggestions
+    URGENT = "urgent"  # a red flag: seek medical care now
+    GREETING = "greeting"  # hello / thanks / who are you
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply as plain text plus what adapters need to render it.
+
+    ``topic`` is a topic id of CONTRACT section 1 or ``None``; ``suggestions`` are
+    topic ids offered as follow-ups (buttons on Telegram).
+    """
+
+    kind: ReplyKind
+    text: str
+    topic: str | None = None
+    score: float = 0.0
+    suggestions: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def urgent(self) -> bool:
+        return self.topic == "urgent"
+
+    def as_json(self) -> dict[str, object]:
+        """The ``ask --json`` object (CONTRACT section 2)."""
+        return {
+            "topic": self.topic,
+            "score": round(float(self.score), 1),
+            "urgent": self.urgent,
+            "reply": self.text,
+            "suggestions": list(self.suggestions),
+            "kind": self.kind.value,
+        }

@@ -1,0 +1,1 @@
+"""The Telegram adapter: a thin layer of handlers, keyboards and jobs over ``bot.core``."""

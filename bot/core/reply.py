@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class ReplyKind(str, Enum):
+class ReplyKind(StrEnum):
     """What the core decided to do with a message."""
 
     ANSWER = "answer"  # a topic answered directly

@@ -116,8 +116,10 @@ def parse_routines(data: object, problems: Problems) -> RoutinesFile:
             minutes=minutes,
             steps=tuple(steps),
         )
-        if steps and minutes and abs(routine.total_seconds - minutes * 60) > (
-            LENGTH_TOLERANCE * minutes * 60
+        if (
+            steps
+            and minutes
+            and abs(routine.total_seconds - minutes * 60) > (LENGTH_TOLERANCE * minutes * 60)
         ):
             problems.add(
                 entry.line_of("minutes"),

@@ -152,9 +152,7 @@ def check_fields(
         problems.add(entry.line, join(where, name), "missing field")
     for name in sorted(entry.keys() - required - optional):
         allowed = ", ".join(sorted(required | optional))
-        problems.add(
-            entry.line_of(name), join(where, name), f"unknown field (allowed: {allowed})"
-        )
+        problems.add(entry.line_of(name), join(where, name), f"unknown field (allowed: {allowed})")
     return True
 
 
@@ -184,7 +182,9 @@ def text_list_field(
     result: list[tuple[str, int]] = []
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            problems.add(value.line_of(index), f"{join(where, name)}[{index}]", "must be non-empty text")
+            problems.add(
+                value.line_of(index), f"{join(where, name)}[{index}]", "must be non-empty text"
+            )
             continue
         result.append((item.strip(), value.line_of(index)))
     if len(result) < min_items:
@@ -219,7 +219,10 @@ def number_field(
 
 
 def top_level_list(
-    data: Any, key: str, problems: Problems, optional: set[str] = frozenset()  # type: ignore[assignment]
+    data: Any,
+    key: str,
+    problems: Problems,
+    optional: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> LocatedList:
     """The top-level ``key:`` list of a file, checking the file's own fields."""
     if not isinstance(data, LocatedDict):

@@ -31,9 +31,9 @@ from bot.core.knowledge.source import (
     LocatedList,
     Problems,
     check_fields,
+    read_yaml,
     text_field,
     text_list_field,
-    read_yaml,
     top_level_list,
 )
 
@@ -140,9 +140,7 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
         if topic_id:
             where = f"topics[{index}] ({topic_id})"
             if topic_id not in TOPIC_IDS:
-                problems.add(
-                    entry.line_of("id"), f"{where}.id", f"unknown topic id {topic_id!r}"
-                )
+                problems.add(entry.line_of("id"), f"{where}.id", f"unknown topic id {topic_id!r}")
             elif topic_id in id_lines:
                 problems.add(
                     entry.line_of("id"),
@@ -196,9 +194,7 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
                 continue
             oos_id = text_field(entry, "id", problems, where)
             if oos_id in TOPIC_IDS or oos_id == URGENT:
-                problems.add(
-                    entry.line_of("id"), f"{where}.id", f"{oos_id!r} is a real topic id"
-                )
+                problems.add(entry.line_of("id"), f"{where}.id", f"{oos_id!r} is a real topic id")
             questions = text_list_field(
                 entry, "questions", problems, where, MIN_OUT_OF_SCOPE_QUESTIONS
             )

@@ -1,0 +1,171 @@
+"""Command line: ``python -m bot [run|chat|ask|kb check|eval|maps]``.
+
+Every command loads and validates the knowledge base first and refuses a broken
+one with every problem listed (file, line, field) and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.core.knowledge import DEFAULT_DIR, Knowledge, KnowledgeError, load_knowledge
+
+EXIT_BROKEN_KNOWLEDGE = 2
+EXIT_CONFIG = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="A Telegram companion that explains foot reflexology. Without a command:"
+        " the Telegram bot when TELEGRAM_BOT_TOKEN is set, otherwise a terminal chat.",
+    )
+    parser.add_argument(
+        "--knowledge",
+        type=Path,
+        default=DEFAULT_DIR,
+        metavar="DIR",
+        help="folder of the knowledge files (default: %(default)s)",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Telegram bot (long polling)")
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal (no token needed)")
+    chat.add_argument("--fast", action="store_true", help="run routines without waiting")
+    ask = sub.add_parser("ask", help="answer questions (arguments, or one per line on stdin)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("question", nargs="*", help="the question; none: read standard input")
+    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kb_sub.add_parser("check", help="validate every knowledge file")
+    evaluate = sub.add_parser("eval", help="accuracy on a labelled .jsonl file")
+    evaluate.add_argument("file", type=Path, help='lines of {"q": ..., "expect": [...]}')
+    maps = sub.add_parser("maps", help="render every foot map picture to PNG files")
+    maps.add_argument("outdir", type=Path, nargs="?", default=Path("out/foot_maps"))
+    return parser
+
+
+def _load(directory: Path, stderr: TextIO) -> Knowledge | None:
+    try:
+        return load_knowledge(directory)
+    except KnowledgeError as exc:
+        count = len(exc.problems)
+        print(
+            f"The knowledge base is broken ({count} problem{'s' if count != 1 else ''}):",
+            file=stderr,
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=stderr)
+        return None
+
+
+def _utf8_lines(stream: TextIO) -> TextIO:
+    """Standard input as UTF-8 that never fails on a bad byte."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        return stream
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline=None)
+
+
+def cmd_ask(knowledge: Knowledge, questions: Sequence[str], as_json: bool) -> int:
+    """Answer the questions given, or every line of standard input, in order."""
+    from bot.core.companion import Companion
+
+    companion = Companion(knowledge)
+    out = sys.stdout
+
+    def answer(text: str) -> None:
+        reply = companion.respond(text)
+        if as_json:
+            out.write(json.dumps(reply.as_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write(reply.text + "\n\n")
+        out.flush()
+
+    if questions:
+        answer(" ".join(questions))
+        return 0
+    for line in _utf8_lines(sys.stdin):
+        answer(line.rstrip("\r\n"))
+    return 0
+
+
+def cmd_kb_check(knowledge: Knowledge) -> int:
+    """Print a one-line summary of a valid knowledge base."""
+    questions = sum(len(t.questions) for t in knowledge.topics.values())
+    steps = sum(len(r.steps) for r in knowledge.routines.values())
+    print(
+        f"Knowledge OK: {len(knowledge.topics)} topics ({questions} example questions),"
+        f" {len(knowledge.topics_file.out_of_scope)} out-of-scope classes,"
+        f" {len(knowledge.red_flags.flags)} red flags, {len(knowledge.routines)} routines"
+        f" ({steps} steps), {len(knowledge.tips)} tips in {knowledge.directory}"
+    )
+    return 0
+
+
+def cmd_eval(knowledge: Knowledge, path: Path) -> int:
+    """Print accuracy figures for a labelled file."""
+    from bot.core.companion import Companion
+    from bot.core.evaluation import evaluate, format_report, read_labelled
+
+    try:
+        rows = read_labelled(path)
+    except (OSError, ValueError) as exc:
+        print(f"Cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    print(format_report(evaluate(Companion(knowledge), rows)))
+    return 0
+
+
+def cmd_maps(outdir: Path) -> int:
+    """Render every foot map variant to PNG files."""
+    from bot.pictures.foot_map import render_all
+
+    paths = render_all(outdir)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run one command; returns the exit status."""
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8", errors="replace")
+    args = _parser().parse_args(argv)
+    try:
+        settings: Settings = load_settings()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    command = args.command or ("run" if settings.token else "chat")
+
+    if command == "maps":
+        return cmd_maps(args.outdir)
+    knowledge = _load(args.knowledge, sys.stderr)
+    if knowledge is None:
+        return EXIT_BROKEN_KNOWLEDGE
+    if command == "kb":
+        return cmd_kb_check(knowledge)
+    if command == "ask":
+        return cmd_ask(knowledge, args.question, args.json)
+    if command == "eval":
+        return cmd_eval(knowledge, args.file)
+    if command == "chat":
+        from bot.console import run_chat
+        from bot.core.companion import Companion
+
+        return run_chat(
+            Companion(knowledge),
+            knowledge,
+            fast=getattr(args, "fast", False),
+            time_scale=settings.time_scale,
+        )
+    from bot.telegram.runner import run
+
+    return run(settings, knowledge)

@@ -134,7 +134,7 @@ def read_yaml(path: Path, problems: Problems) -> Any:
 
 def join(where: str, name: str) -> str:
     """The dotted name of a field, for messages."""
-    return join(where, name) if where else name
+    return f"{where}.{name}" if where else name
 
 
 def check_fields(

@@ -134,11 +134,13 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
 
     for index, entry in enumerate(entries):
         where = f"topics[{index}]"
+        raw_id = entry.get("id") if isinstance(entry, LocatedDict) else None
+        if isinstance(raw_id, str) and raw_id.strip():
+            where = f"topics[{index}] ({raw_id.strip()})"
         if not check_fields(entry, problems, where, _TOPIC_REQUIRED, _TOPIC_OPTIONAL):
             continue
         topic_id = text_field(entry, "id", problems, where)
         if topic_id:
-            where = f"topics[{index}] ({topic_id})"
             if topic_id not in TOPIC_IDS:
                 problems.add(entry.line_of("id"), f"{where}.id", f"unknown topic id {topic_id!r}")
             elif topic_id in id_lines:

@@ -175,13 +175,13 @@ def menu_text(routines: Iterable[Routine], *, numbered: bool = False) -> str:
     return "\n".join(lines)
 
 
-def intro_text(routine: Routine, safety: str) -> str:
+def intro_text(routine: Routine, safety: str, controls: str = CONTROLS_HINT) -> str:
     """Said before step 1: what the routine is, the safety line and how to steer it."""
     return (
         f"{routine.title} (about {format_duration(routine.minutes * 60)}, "
         f"{len(routine.steps)} steps). {routine.purpose}\n\n"
         f"Before you start: {safety}\n\n"
-        f"I'll give you each step when it is time for it. {CONTROLS_HINT}"
+        f"I'll give you each step when it is time for it. {controls}"
     )
 
 

@@ -167,3 +167,17 @@ def test_texts(routines_file: RoutinesFile) -> None:
     assert "doctor" in feedback_reply("worse") and "safety" in feedback_reply("worse")
     with pytest.raises(ValueError):
         feedback_reply("ecstatic")
+
+
+def test_restart_step_gives_the_whole_time_again(clock: FakeClock) -> None:
+    run = RoutineRun(small_routine(), now=clock)
+    clock.advance(3)  # e.g. the step took a while to send
+    run.restart_step()
+    assert run.remaining() == 10
+    clock.advance(2)
+    run.pause()
+    run.restart_step()
+    assert run.paused and run.remaining() == 10
+    run.stop()
+    run.restart_step()
+    assert run.remaining() == 0

@@ -139,6 +139,20 @@ class RoutineRun:
         self._started_at = self._now()
         return self.step
 
+    def restart_step(self) -> None:
+        """Give the current step its whole time again, counted from now.
+
+        Adapters call this once the step is actually on screen, so a slow send (or the
+        first render of a picture) does not eat into the person's time.
+        """
+        step = self.step
+        if step is None:
+            return
+        if self.paused:
+            self._left_at_pause = step_seconds(step, self.time_scale)
+        else:
+            self._started_at = self._now()
+
     def advance_if_due(self) -> Step | None:
         """Move on when the current step's time is up; returns the new step or None."""
         return self.next() if self.due() else None

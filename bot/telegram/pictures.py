@@ -1,0 +1,54 @@
+"""Sending the foot map: upload each variant once, then reuse Telegram's file_id."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram.error import BadRequest
+
+from bot.pictures.foot_map import FootMapCache
+
+log = logging.getLogger(__name__)
+
+FOOT_MAP_CAPTION = (
+    "The traditional reflexology map of the soles. It is a belief, not anatomy, and maps "
+    "differ between schools: the left foot is said to mirror the left side of the body."
+)
+
+
+async def send_foot_map(
+    bot: Bot,
+    chat_id: int,
+    cache: FootMapCache,
+    zone: str | None = None,
+    *,
+    caption: str | None = FOOT_MAP_CAPTION,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """Send the chart (``zone`` highlighted); upload it the first time, reuse its file_id after."""
+    file_id = cache.get_file_id(zone)
+    if file_id is not None:
+        try:
+            return await bot.send_photo(
+                chat_id, photo=file_id, caption=caption, reply_markup=reply_markup
+            )
+        except BadRequest as exc:
+            # Telegram no longer knows the file: forget it and upload again below.
+            log.warning("foot map file_id for %s refused (%s); uploading again", zone, exc)
+            cache.forget_file_id(zone)
+    # Rendering is CPU work: keep it off the event loop (done once per variant).
+    png = await asyncio.to_thread(cache.get_png, zone)
+    message = await bot.send_photo(
+        chat_id,
+        photo=InputFile(png, filename=f"foot-map-{zone or 'all'}.png"),
+        caption=caption,
+        reply_markup=reply_markup,
+    )
+    if message.photo:
+        cache.remember_file_id(zone, message.photo[-1].file_id)
+    return message
+
+
+__all__ = ["FOOT_MAP_CAPTION", "send_foot_map"]

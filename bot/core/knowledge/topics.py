@@ -62,9 +62,10 @@ MIN_QUESTIONS = 12
 MIN_OUT_OF_SCOPE_QUESTIONS = 3
 
 _TOPIC_REQUIRED = {"id", "title", "questions", "keywords", "answer", "follow_ups"}
-_TOPIC_OPTIONAL = {"button", "caveat"}
+_TOPIC_OPTIONAL = {"button", "caveat", "weak_keywords"}
 _OOS_REQUIRED = {"id", "questions", "keywords"}
-_FILE_OPTIONAL = {"caveat", "fallback", "clarify", "out_of_scope"}
+_OOS_OPTIONAL = {"weak_keywords"}
+_FILE_OPTIONAL = {"caveat", "fallback", "clarify", "out_of_scope", "domain_words"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class Topic:
     answer: str
     follow_ups: tuple[str, ...]
     caveat: bool = True
+    # Optional: words that hint at the topic but also occur in everyday talk;
+    # the matcher weighs them less than ``keywords``.
+    weak_keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class OutOfScope:
     id: str
     questions: tuple[str, ...]
     keywords: tuple[str, ...]
+    weak_keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,8 @@ class TopicsFile:
     clarify: str
     topics: dict[str, Topic]
     out_of_scope: tuple[OutOfScope, ...]
+    # Optional: words showing a message is about reflexology at all.
+    domain_words: tuple[str, ...] = ()
 
 
 def _question_key(text: str) -> str:
@@ -155,6 +162,7 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
         button = text_field(entry, "button", problems, where, default=title)
         questions = text_list_field(entry, "questions", problems, where, MIN_QUESTIONS)
         keywords = text_list_field(entry, "keywords", problems, where, 1)
+        weak_keywords = text_list_field(entry, "weak_keywords", problems, where)
         answer = text_field(entry, "answer", problems, where)
         follow_ups = text_list_field(entry, "follow_ups", problems, where)
         for ref_index, (ref, line) in enumerate(follow_ups):
@@ -174,6 +182,7 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
                 answer=answer,
                 follow_ups=tuple(r for r, _ in follow_ups),
                 caveat=caveat_flag,
+                weak_keywords=tuple(k for k, _ in weak_keywords),
             )
 
     for ref, line, where in follow_up_refs:
@@ -192,7 +201,7 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
             raw_oos = LocatedList()
         for index, entry in enumerate(raw_oos):
             where = f"out_of_scope[{index}]"
-            if not check_fields(entry, problems, where, _OOS_REQUIRED):
+            if not check_fields(entry, problems, where, _OOS_REQUIRED, _OOS_OPTIONAL):
                 continue
             oos_id = text_field(entry, "id", problems, where)
             if oos_id in TOPIC_IDS or oos_id == URGENT:
@@ -202,13 +211,17 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
             )
             check_questions(where, f"out_of_scope:{oos_id}", questions)
             keywords = text_list_field(entry, "keywords", problems, where, 1)
+            weak_keywords = text_list_field(entry, "weak_keywords", problems, where)
             out_of_scope.append(
                 OutOfScope(
                     id=oos_id,
                     questions=tuple(q for q, _ in questions),
                     keywords=tuple(k for k, _ in keywords),
+                    weak_keywords=tuple(k for k, _ in weak_keywords),
                 )
             )
+
+    domain_words = text_list_field(head, "domain_words", problems, "")
 
     return TopicsFile(
         caveat=caveat,
@@ -216,6 +229,7 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
         clarify=clarify,
         topics=topics,
         out_of_scope=tuple(out_of_scope),
+        domain_words=tuple(w for w, _ in domain_words),
     )
 
 

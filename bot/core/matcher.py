@@ -1,0 +1,303 @@
+"""Which topic is a message about? A scorer built once from the knowledge base.
+
+Every topic and every out-of-scope class collects *evidence* from a message:
+
+* keywords from the YAML: a single word counts 1 (``weak_keywords`` 0.4), a
+  phrase counts more (1.5 for two words, 2 for longer ones); words are compared
+  by their light stems, phrases as stemmed word sequences (stop words kept, so
+  "what is it" or "does it hurt" can be keywords);
+* the vocabulary of the class's example questions, weighted by how specific a
+  word is (a word used by one class only counts more than one used by five);
+* closeness to the best example question, measured with rapidfuzz's
+  token-set and token-sort ratios on content words only (never ``WRatio`` over
+  whole questions, which scores ~85 for any pair sharing one word);
+* for topics only, a small bonus when the message names reflexology or feet
+  at all (``domain_words``), so "reflexology" tips a message towards the
+  topics and away from the out-of-scope classes.
+
+Out-of-scope classes (shoes, weather, recipes, code...) compete with the topics:
+when they hold more evidence than the best topic, the message is out of scope.
+Greetings win only when no other topic has real evidence ("hi, does it help
+sleep?" is about sleep). Evidence becomes a 0-100 score with
+``100 * (1 - exp(-evidence / SCALE))``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.core.knowledge import Knowledge
+from bot.core.normalize import STOP_WORDS, Normalizer, clean, stem
+
+GREETING = "greeting"
+OOS_PREFIX = "oos:"
+
+# Messages are cut to this many characters before matching (keeps it fast).
+MAX_CHARS = 600
+
+KEYWORD_WEIGHT = 1.0
+WEAK_WEIGHT = 0.4
+PHRASE_WEIGHTS = {2: 1.5}  # words in the phrase -> weight; longer phrases get LONG_PHRASE
+LONG_PHRASE = 2.0
+QUESTION_WORD_WEIGHT = 0.45  # divided by how many classes use the word
+DOMAIN_BONUS = 0.45
+SIMILARITY_FLOOR = 55.0  # below this, closeness to an example adds nothing
+SIMILARITY_WEIGHT = 1.2  # added for an exact match with an example
+SIMILARITY_SCORER = fuzz.token_set_ratio
+SCALE = 1.4
+
+# Bands on the 0-100 score (used by the companion).
+ANSWER_AT = 45.0
+CLARIFY_AT = 30.0
+# A greeting needs no more than this much evidence in any other topic to win.
+GREETING_YIELDS_AT = 0.7
+
+
+def to_score(evidence: float) -> float:
+    """Evidence (0..inf) as a 0-100 confidence."""
+    if evidence <= 0:
+        return 0.0
+    return round(100.0 * (1.0 - math.exp(-evidence / SCALE)), 1)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One class's result for a message."""
+
+    id: str  # a topic id, or "oos:<class id>"
+    evidence: float
+    score: float
+
+    @property
+    def out_of_scope(self) -> bool:
+        return self.id.startswith(OOS_PREFIX)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The best topic for a message (``None`` when out of scope or unknown)."""
+
+    topic: str | None
+    score: float
+    runners_up: tuple[Candidate, ...] = field(default_factory=tuple)
+    out_of_scope: str | None = None  # the winning out-of-scope class, if any
+    tokens: tuple[str, ...] = field(default_factory=tuple)
+    evidence: float = 0.0  # the winner's raw evidence (topic or pooled out-of-scope)
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Runner-up topic ids (no out-of-scope classes), best first."""
+        return tuple(c.id for c in self.runners_up if not c.out_of_scope)
+
+
+@dataclass
+class _Class:
+    id: str
+    words: dict[str, float] = field(default_factory=dict)  # stem -> weight
+    phrases: dict[str, float] = field(default_factory=dict)  # " stem stem " -> weight
+    is_topic: bool = True
+
+
+def _stems(words: Iterable[str]) -> list[str]:
+    return [stem(w) for w in words]
+
+
+def _phrase_key(words: list[str]) -> str:
+    return " " + " ".join(_stems(words)) + " "
+
+
+class Matcher:
+    """Scores messages against every topic and out-of-scope class."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        topics_file = knowledge.topics_file
+        self.topic_ids: tuple[str, ...] = tuple(topics_file.topics)
+        sources: list[tuple[str, bool, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
+        for topic in topics_file.topics.values():
+            sources.append(
+                (topic.id, True, topic.keywords, topic.weak_keywords, topic.questions)
+            )
+        for oos in topics_file.out_of_scope:
+            sources.append(
+                (OOS_PREFIX + oos.id, False, oos.keywords, oos.weak_keywords, oos.questions)
+            )
+
+        # The typo corrector may only correct towards in-scope words.
+        domain_vocab: set[str] = set()
+        other_vocab: set[str] = set()
+        for _, is_topic, keywords, weak, questions in sources:
+            target = domain_vocab if is_topic else other_vocab
+            for text in (*keywords, *weak, *questions):
+                target.update(clean(text).split())
+        for text in topics_file.domain_words:
+            domain_vocab.update(clean(text).split())
+        self.normalizer = Normalizer(domain_vocab - other_vocab, known=other_vocab)
+
+        self.classes: list[_Class] = []
+        question_stems: dict[str, set[str]] = {}
+        examples: list[str] = []
+        self._example_owner: list[int] = []
+        for index, (class_id, is_topic, keywords, weak, questions) in enumerate(sources):
+            item = _Class(id=class_id, is_topic=is_topic)
+            for keyword_list, factor in ((keywords, 1.0), (weak, WEAK_WEIGHT)):
+                for keyword in keyword_list:
+                    words = clean(keyword).split()
+                    if not words:
+                        continue
+                    if len(words) == 1:
+                        key = stem(words[0])
+                        item.words[key] = max(item.words.get(key, 0.0), KEYWORD_WEIGHT * factor)
+                    else:
+                        weight = PHRASE_WEIGHTS.get(len(words), LONG_PHRASE) * factor
+                        key = _phrase_key(words)
+                        item.phrases[key] = max(item.phrases.get(key, 0.0), weight)
+            stems: set[str] = set()
+            for question in questions:
+                content = self._content(clean(question).split())
+                stems.update(content)
+                if content:
+                    examples.append(" ".join(sorted(set(content))))
+                    self._example_owner.append(index)
+            question_stems[class_id] = stems
+            self.classes.append(item)
+
+        # Example-question words, weighted by specificity.
+        frequency: dict[str, int] = defaultdict(int)
+        for stems in question_stems.values():
+            for word in stems:
+                frequency[word] += 1
+        self._question_words: list[dict[str, float]] = []
+        for item in self.classes:
+            weights = {
+                word: QUESTION_WORD_WEIGHT / frequency[word]
+                for word in question_stems[item.id]
+                if word not in item.words
+            }
+            self._question_words.append(weights)
+        self._examples = examples
+
+        self._domain_words: set[str] = set()
+        self._domain_phrases: list[str] = []
+        for text in topics_file.domain_words:
+            words = clean(text).split()
+            if len(words) == 1:
+                self._domain_words.add(stem(words[0]))
+            elif words:
+                self._domain_phrases.append(_phrase_key(words))
+        self._greeting_index = next(
+            (i for i, c in enumerate(self.classes) if c.id == GREETING), -1
+        )
+
+    @staticmethod
+    def _content(words: list[str]) -> list[str]:
+        return [stem(w) for w in words if w not in STOP_WORDS]
+
+    def evidence(self, text: str) -> tuple[list[float], list[str]]:
+        """Evidence per class (in ``self.classes`` order) and the message's words."""
+        words = self.normalizer.tokens(text[:MAX_CHARS])
+        all_stems = _stems(words)
+        sequence = " " + " ".join(all_stems) + " "
+        stem_set = set(all_stems)
+        content = [s for w, s in zip(words, all_stems, strict=True) if w not in STOP_WORDS]
+        content_set = set(content)
+
+        domain = bool(stem_set & self._domain_words) or any(
+            phrase in sequence for phrase in self._domain_phrases
+        )
+        totals: list[float] = []
+        for index, item in enumerate(self.classes):
+            total = 0.0
+            for word in stem_set:
+                weight = item.words.get(word)
+                if weight is not None:
+                    total += weight
+            for phrase, weight in item.phrases.items():
+                if phrase in sequence:
+                    total += weight
+            question_words = self._question_words[index]
+            for word in content_set:
+                weight = question_words.get(word)
+                if weight is not None:
+                    total += weight
+            if domain and item.is_topic:
+                total += DOMAIN_BONUS
+            totals.append(total)
+
+        if content:
+            query = " ".join(sorted(content_set))
+            best: dict[int, float] = {}
+            for _, similarity, position in process.extract(
+                query,
+                self._examples,
+                scorer=SIMILARITY_SCORER,
+                limit=None,
+                score_cutoff=SIMILARITY_FLOOR,
+            ):
+                owner = self._example_owner[position]
+                if similarity > best.get(owner, 0.0):
+                    best[owner] = similarity
+            for owner, similarity in best.items():
+                share = (similarity - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
+                totals[owner] += SIMILARITY_WEIGHT * share
+        return totals, words
+
+    def match(self, text: str) -> MatchResult:
+        """The best topic for ``text`` with its score and runners-up."""
+        totals, words = self.evidence(text)
+        ranked = sorted(
+            (
+                Candidate(item.id, round(total, 3), to_score(total))
+                for item, total in zip(self.classes, totals, strict=True)
+                if total > 0
+            ),
+            key=lambda c: c.evidence,
+            reverse=True,
+        )
+        if not ranked:
+            return MatchResult(None, 0.0, (), None, tuple(words))
+
+        # Greetings yield to any real question.
+        others = [c for c in ranked if c.id != GREETING and not c.out_of_scope]
+        if others and others[0].evidence >= GREETING_YIELDS_AT:
+            ranked = [c for c in ranked if c.id != GREETING]
+
+        # Out-of-scope classes pool their evidence against the topics.
+        oos = [c for c in ranked if c.out_of_scope]
+        topics = [c for c in ranked if not c.out_of_scope]
+        oos_total = 0.0
+        if oos:
+            oos_total = oos[0].evidence + 0.5 * sum(c.evidence for c in oos[1:])
+        if oos and (not topics or oos_total >= topics[0].evidence):
+            return MatchResult(
+                None,
+                to_score(oos_total),
+                tuple(topics[:3]),
+                oos[0].id[len(OOS_PREFIX) :],
+                tuple(words),
+                oos_total,
+            )
+        best = topics[0]
+        return MatchResult(
+            best.id, best.score, tuple(topics[1:4]), None, tuple(words), best.evidence
+        )
+
+
+def match_topic(matcher: Matcher, text: str) -> MatchResult:
+    """Functional form of ``matcher.match(text)``."""
+    return matcher.match(text)
+
+
+__all__ = [
+    "ANSWER_AT",
+    "CLARIFY_AT",
+    "Candidate",
+    "MatchResult",
+    "Matcher",
+    "match_topic",
+    "to_score",
+]

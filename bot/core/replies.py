@@ -1,0 +1,87 @@
+"""Turning a decision (topic, clarify, fallback, urgent) into a ``Reply``.
+
+All reply text is plain text: adapters may add buttons from ``suggestions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.core.knowledge import Knowledge, RedFlag
+from bot.core.reply import Reply, ReplyKind
+
+GREETING = "greeting"
+URGENT = "urgent"
+# Offered when the bot does not know what was meant.
+DEFAULT_SUGGESTIONS: tuple[str, ...] = ("what-is-reflexology", "benefits", "safety", "routine")
+EMPTY_PROMPT = (
+    "Send me a question about foot reflexology, for example \"what is reflexology?\", "
+    "\"is it safe?\" or \"can it help me sleep?\"."
+)
+
+
+def _known(knowledge: Knowledge, ids: Iterable[str]) -> tuple[str, ...]:
+    seen: list[str] = []
+    for topic_id in ids:
+        if topic_id in knowledge.topics and topic_id not in seen:
+            seen.append(topic_id)
+    return tuple(seen)
+
+
+def compose_reply(knowledge: Knowledge, topic_id: str, score: float = 100.0) -> Reply:
+    """The answer for ``topic_id``, with the caveat appended when the topic wants it."""
+    topic = knowledge.topics.get(topic_id)
+    if topic is None:
+        return fallback_reply(knowledge)
+    text = topic.answer
+    if topic.caveat and knowledge.caveat:
+        text = f"{text}\n\n{knowledge.caveat}"
+    kind = ReplyKind.GREETING if topic_id == GREETING else ReplyKind.ANSWER
+    return Reply(
+        kind=kind,
+        text=text,
+        topic=topic_id,
+        score=score,
+        suggestions=_known(knowledge, topic.follow_ups),
+    )
+
+
+def clarify_reply(knowledge: Knowledge, candidates: Iterable[str], score: float) -> Reply:
+    """ "Did you mean ...?" with the candidate topics as suggestions."""
+    ids = _known(knowledge, candidates)[:3]
+    if not ids:
+        return fallback_reply(knowledge, score=score)
+    lines = [knowledge.topics_file.clarify]
+    lines.extend(f"- {knowledge.topics[topic_id].title}" for topic_id in ids)
+    return Reply(
+        kind=ReplyKind.CLARIFY, text="\n".join(lines), topic=None, score=score, suggestions=ids
+    )
+
+
+def fallback_reply(
+    knowledge: Knowledge, score: float = 0.0, text: str | None = None
+) -> Reply:
+    """The honest "I don't know that one", with a few useful topics to try."""
+    return Reply(
+        kind=ReplyKind.FALLBACK,
+        text=text if text is not None else knowledge.topics_file.fallback,
+        topic=None,
+        score=score,
+        suggestions=_known(knowledge, DEFAULT_SUGGESTIONS),
+    )
+
+
+def urgent_reply(knowledge: Knowledge, flag: RedFlag) -> Reply:
+    """Seek care now: the calm common reply, then why this flag matters."""
+    text = f"{knowledge.red_flags.reply}\n\n{flag.why}".strip()
+    return Reply(kind=ReplyKind.URGENT, text=text, topic=URGENT, score=100.0, suggestions=())
+
+
+__all__ = [
+    "DEFAULT_SUGGESTIONS",
+    "EMPTY_PROMPT",
+    "clarify_reply",
+    "compose_reply",
+    "fallback_reply",
+    "urgent_reply",
+]

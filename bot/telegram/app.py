@@ -17,10 +17,17 @@ Callback data namespaces (<= 64 bytes): ``t:`` topics (qa), ``r:`` routines,
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
+import traceback
+from collections.abc import Awaitable, Callable
 from types import ModuleType
+from typing import Any
 
-from telegram.ext import Application, ApplicationBuilder
+from telegram import BotCommand, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes
 from telegram.request import BaseRequest
 
 from bot.config import Settings
@@ -29,12 +36,102 @@ from bot.telegram.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
 
+FEATURE_NAMES = ("routines", "tips", "qa")  # registration order: qa's catch-all last
+COMMANDS_KEY = "commands"  # bot_data: the command menu, for /help
+DB_FILENAME = "bot.sqlite3"
+MAX_CONCURRENT_UPDATES = 64
+ERROR_TEXT = "Sorry, something went wrong on my side. Please try again in a moment."
+
+TopicExtra = Callable[[Update, ContextTypes.DEFAULT_TYPE, Any], Awaitable[None]]
+
 
 def features() -> list[ModuleType]:
     """Feature modules in registration order; ``qa`` is last (its text handler catches all)."""
-    from bot.telegram import qa, routines, tips
+    modules: list[ModuleType] = []
+    for name in FEATURE_NAMES:
+        module_name = f"bot.telegram.{name}"
+        try:
+            modules.append(importlib.import_module(module_name))
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise  # the feature exists but something it imports is missing: a real bug
+            log.warning("feature %s is not in this build yet: skipped", module_name)
+    return modules
 
-    return [routines, tips, qa]
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; one chat's updates run in order.
+
+    A user who types "/start" then a question gets the answers in that order, while a slow
+    routine or upload in one chat never holds up another.
+    """
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's handlers, after earlier updates of the same chat."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._users[chat.id] = self._users.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[chat.id] -= 1
+            if not self._users[chat.id]:  # nobody waiting: forget the chat
+                del self._users[chat.id]
+                del self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def _menu(modules: list[ModuleType]) -> list[BotCommand]:
+    """Every feature's commands, Q&A's first (/start, /help, /topics), without duplicates."""
+    ordered = sorted(modules, key=lambda m: m.__name__ != "bot.telegram.qa")
+    menu: dict[str, BotCommand] = {}
+    for module in ordered:
+        for command in module.commands():
+            menu.setdefault(command.command, command)
+    return list(menu.values())
+
+
+def _topic_extras(modules: list[ModuleType]) -> dict[str, list[TopicExtra]]:
+    extras: dict[str, list[TopicExtra]] = {}
+    for module in modules:
+        provider = getattr(module, "topic_extras", None)
+        if provider is None:
+            continue
+        for topic_id, extra in provider().items():
+            extras.setdefault(topic_id, []).append(extra)
+    return extras
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error (token redacted) and tell the user something went wrong."""
+    from bot.telegram.runner import redact
+
+    error = context.error
+    token = context.bot.token if context.bot else None
+    details = "".join(traceback.format_exception(error)) if error else "(no exception)"
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s:\n%s", update_id, redact(details, token))
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is None or isinstance(error, Forbidden):  # blocked: nobody to apologise to
+        return
+    try:
+        await context.bot.send_message(chat.id, ERROR_TEXT)
+    except TelegramError as exc:  # the apology is best-effort: never loop on errors
+        log.warning("could not tell chat %s about the error: %s", chat.id, redact(str(exc), token))
 
 
 def build_application(
@@ -45,7 +142,68 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> Application:
     """The whole bot, wired; ``request`` replaces the network layer in tests."""
-    raise NotImplementedError  # written by the Telegram Q&A engineer
+    if not settings.token:
+        raise ValueError("a bot token is needed to build the Telegram application")
+    from bot.core.companion import Companion
+    from bot.pictures.foot_map import FootMapCache
+    from bot.storage import Store
+
+    modules = features()
+    menu = _menu(modules)
+
+    async def post_init(application: Application) -> None:
+        try:
+            await application.bot.set_my_commands(menu)
+        except TelegramError as exc:  # the menu is a nicety: start anyway
+            log.warning("setMyCommands failed: %s", exc)
+        for module in modules:
+            hook = getattr(module, "post_init", None)
+            if hook is not None:
+                await hook(application)
+
+    async def post_shutdown(application: Application) -> None:
+        services = application.bot_data.get(SERVICES_KEY)
+        if isinstance(services, Services):
+            services.store.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application = builder.build()
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    application.bot_data[SERVICES_KEY] = Services(
+        settings=settings,
+        knowledge=knowledge,
+        companion=Companion(knowledge),
+        store=Store.open(settings.data_dir / DB_FILENAME),
+        foot_maps=FootMapCache(),
+        state={},
+    )
+    from bot.telegram.qa import TOPIC_EXTRAS_KEY
+
+    application.bot_data[COMMANDS_KEY] = menu
+    application.bot_data[TOPIC_EXTRAS_KEY] = _topic_extras(modules)
+    for module in modules:
+        for handler in module.handlers():
+            application.add_handler(handler)
+    application.add_error_handler(on_error)
+    return application
 
 
-__all__ = ["SERVICES_KEY", "Services", "build_application", "features"]
+__all__ = [
+    "SERVICES_KEY",
+    "PerChatUpdateProcessor",
+    "Services",
+    "build_application",
+    "features",
+]

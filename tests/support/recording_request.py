@@ -639,6 +639,13 @@ class RecordingRequest(BaseRequest):
             raise AttributeError(name)
         return getattr(self.api, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # ``request.retry_after = 3`` must reach the shared state, not shadow it.
+        if name not in {"api", "_read_timeout"} and hasattr(self.api, name):
+            setattr(self.api, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
     @property
     def read_timeout(self) -> float | None:
         return self._read_timeout

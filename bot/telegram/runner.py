@@ -1,0 +1,119 @@
+"""Runs the Telegram bot with long polling (``python -m bot run``).
+
+Logging is set up so the token never reaches a log: httpx and httpcore (which log every
+request URL, token included) are held at WARNING, and a filter on the root handlers
+redacts the token and anything shaped like ``bot<digits>:<secret>`` from every record.
+Stop the bot with Ctrl-C (SIGINT) or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.config import Settings
+from bot.core.knowledge import Knowledge
+from bot.telegram.app import build_application
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_NO_TOKEN = 2
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_LEVEL_VARIABLE = "BOT_LOG_LEVEL"  # optional: DEBUG, INFO (default), WARNING...
+# Only what the handlers use: Telegram then does not even send the rest.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+NO_TOKEN_MESSAGE = (
+    "No bot token: set TELEGRAM_BOT_TOKEN (in the environment or a .env file) to the token "
+    "from @BotFather. To try the bot without Telegram, run: python -m bot chat"
+)
+REDACTED = "<redacted>"
+_BOT_URL_SHAPE = re.compile(r"bot\d+:[A-Za-z0-9_-]+")  # as in .../bot<token>/getMe
+_BARE_TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")  # a real token's length
+
+
+def redact(text: str, token: str | None = None) -> str:
+    """``text`` with the token and anything shaped like ``bot<digits>:<secret>`` hidden."""
+    if token:
+        text = text.replace(token, REDACTED)
+    text = _BOT_URL_SHAPE.sub(f"bot{REDACTED}", text)
+    return _BARE_TOKEN_SHAPE.sub(REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record so its message, traceback and stack carry no token."""
+
+    def __init__(self, token: str | None) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record in place; never drops it."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: still log what we have
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = redact(message, self.token)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.token)
+            # The formatter prints exc_text when set; drop exc_info so nothing re-renders it.
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.token)
+        return True
+
+
+def install_redaction(token: str | None, logger: logging.Logger | None = None) -> None:
+    """Put a ``RedactingFilter`` on every handler of ``logger`` (default: the root logger)."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter(token))
+
+
+def setup_logging(token: str | None, level: str | int | None = None) -> None:
+    """Log to stderr with the token redacted; chatty HTTP libraries at WARNING."""
+    if level is None:
+        level = os.environ.get(LOG_LEVEL_VARIABLE, "INFO").upper()
+    logging.basicConfig(format=LOG_FORMAT, level=level, stream=sys.stderr)
+    logging.getLogger().setLevel(level)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    install_redaction(token)
+
+
+def run(settings: Settings, knowledge: Knowledge) -> int:
+    """Run the bot until SIGINT/SIGTERM; returns the exit status."""
+    setup_logging(settings.token)
+    if not settings.token:
+        print(NO_TOKEN_MESSAGE, file=sys.stderr)
+        return EXIT_NO_TOKEN
+    application = build_application(settings, knowledge)
+    log.info("starting: %s", settings)
+    try:
+        application.run_polling(
+            allowed_updates=ALLOWED_UPDATES,
+            close_loop=False,
+        )
+    except InvalidToken:
+        log.error("Telegram rejected the token: check TELEGRAM_BOT_TOKEN")
+        return EXIT_FAILED
+    except NetworkError as exc:
+        log.error("cannot reach the Bot API at %s: %s", settings.base_url, exc)
+        return EXIT_FAILED
+    except TelegramError as exc:
+        log.error("the bot stopped on an error: %s", exc)
+        return EXIT_FAILED
+    log.info("stopped")
+    return EXIT_OK
+
+
+__all__ = ["ALLOWED_UPDATES", "RedactingFilter", "install_redaction", "redact", "run"]

@@ -1,0 +1,344 @@
+"""The Q&A feature through the real PTB Application over the in-process fake Bot API.
+
+Each test pushes updates as Telegram would deliver them and asserts on the Bot API calls
+the bot made: real YAML knowledge, real SQLite, real handlers, no mocks inside PTB.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
+
+from bot.telegram import qa
+from bot.telegram.keyboards import MAX_CALLBACK_BYTES, NONE_OF_THESE, topics_keyboard
+from bot.telegram.runner import REDACTED, RedactingFilter, redact
+from bot.telegram.sending import MAX_MESSAGE_LENGTH, send_text, split_text
+from bot.telegram.services import SERVICES_KEY
+from tests.conftest import TEST_TOKEN
+
+CHAT = 4242
+URGENT_TEXT = "my dad has crushing chest pain and cant breathe, can reflexology help him?"
+
+
+def buttons(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every inline button of a sent message, in order."""
+    markup = params.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def button_data(params: dict[str, Any]) -> list[str]:
+    return [str(button.get("callback_data")) for button in buttons(params)]
+
+
+async def converse(api, text: str, chat_id: int = CHAT) -> list[dict[str, Any]]:
+    """Send ``text`` as the user and return the messages the bot sent in answer."""
+    before = len(api.sent("sendMessage", chat_id))
+    api.push_text(chat_id, text)
+    await api.wait_for_sent("sendMessage", before + 1, chat_id=chat_id)
+    await api.wait_until_idle()
+    return api.sent("sendMessage", chat_id)[before:]
+
+
+def first_sentence(text: str) -> str:
+    return text.strip().split(". ")[0][:60]
+
+
+async def test_set_my_commands_at_start_up(app, api) -> None:
+    [call] = api.sent("setMyCommands")
+    names = [command["command"] for command in call["commands"]]
+    assert names[:3] == ["start", "help", "topics"]
+    assert len(names) == len(set(names))
+    assert all(command["description"] for command in call["commands"])
+
+
+async def test_start_welcomes_and_shows_the_caveat(app, api, knowledge) -> None:
+    [welcome] = await converse(api, "/start")
+    assert knowledge.caveat.strip() in welcome["text"]
+    assert "not a substitute for medical care" in welcome["text"]
+    data = button_data(welcome)
+    assert data and all(d.startswith("t:") for d in data)
+    assert all(d[2:] in knowledge.topics for d in data)
+
+
+async def test_start_deep_link_opens_a_topic(app, api, knowledge) -> None:
+    welcome, answer = await converse(api, "/start sleep")
+    assert knowledge.caveat.strip() in welcome["text"]
+    assert first_sentence(knowledge.topics["sleep"].answer) in answer["text"]
+
+
+async def test_help_lists_every_command_of_the_menu(app, api) -> None:
+    [menu] = api.sent("setMyCommands")
+    [help_message] = await converse(api, "/help")
+    for command in menu["commands"]:
+        assert f"/{command['command']}" in help_message["text"]
+    assert "doctor" in help_message["text"]
+
+
+async def test_topics_shows_a_button_for_every_topic(app, api, knowledge) -> None:
+    [message] = await converse(api, "/topics")
+    data = button_data(message)
+    expected = {f"t:{topic_id}" for topic_id in knowledge.topics if topic_id != "greeting"}
+    assert set(data) == expected
+    assert len(data) == len(expected)
+    assert all(len(d.encode()) <= MAX_CALLBACK_BYTES for d in data)
+    labels = [button["text"] for button in buttons(message)]
+    assert knowledge.topics["evidence"].button in labels
+
+
+async def test_a_question_gets_the_answer_caveat_and_follow_up_buttons(app, api, knowledge) -> None:
+    topic = knowledge.topics["evidence"]
+    [answer] = await converse(api, "does reflexology really work? what do studies say?")
+    assert first_sentence(topic.answer) in answer["text"]
+    assert knowledge.caveat.strip() in answer["text"]
+    data = button_data(answer)
+    assert data, "an answer offers follow-up topics"
+    assert all(d.startswith("t:") and d[2:] in knowledge.topics for d in data)
+    assert f"t:{topic.id}" not in data
+
+
+async def test_a_button_press_is_answered_through_the_same_path(app, api, knowledge) -> None:
+    await converse(api, "/topics")
+    api.push_callback(CHAT, "t:safety")
+    [ack] = await api.wait_for_sent("answerCallbackQuery")
+    assert ack["callback_query_id"]
+    sent = await api.wait_for_sent("sendMessage", 2, chat_id=CHAT)
+    await api.wait_until_idle()
+    answer = sent[1]
+    assert first_sentence(knowledge.topics["safety"].answer) in answer["text"]
+    assert knowledge.caveat.strip() in answer["text"]
+    typed = app.bot_data[SERVICES_KEY].companion.topic_reply("safety")
+    assert answer["text"] == typed.text
+
+
+async def test_none_of_these_offers_the_topic_list(app, api, knowledge) -> None:
+    api.push_callback(CHAT, NONE_OF_THESE)
+    [message] = await api.wait_for_sent("sendMessage", chat_id=CHAT)
+    assert "other words" in message["text"]
+    assert len(button_data(message)) == len(knowledge.topics) - 1
+
+
+async def test_a_stale_button_is_answered_with_the_topic_list(app, api) -> None:
+    api.push_callback(CHAT, "t:no-such-topic")
+    [message] = await api.wait_for_sent("sendMessage", chat_id=CHAT)
+    await api.wait_for_sent("answerCallbackQuery")
+    assert button_data(message)
+
+
+@pytest.mark.parametrize(
+    ("push", "word"),
+    [
+        ("push_sticker", "stickers"),
+        ("push_photo", "pictures"),
+        ("push_voice", "voice messages"),
+        ("push_location", "locations"),
+        ("push_document", "files"),
+    ],
+)
+async def test_non_text_messages_get_a_polite_answer(app, api, push: str, word: str) -> None:
+    getattr(api, push)(CHAT)
+    [message] = await api.wait_for_sent("sendMessage", chat_id=CHAT)
+    await api.wait_until_idle()
+    assert word in message["text"]
+    assert "/topics" in message["text"]
+    assert len(api.sent("sendMessage", CHAT)) == 1
+
+
+async def test_a_captioned_photo_still_gets_its_question_answered(app, api, knowledge) -> None:
+    api.push_photo(CHAT, caption="is reflexology safe during pregnancy?")
+    sent = await api.wait_for_sent("sendMessage", 2, chat_id=CHAT)
+    assert "pictures" in sent[0]["text"]
+    assert first_sentence(knowledge.topics["safety"].answer) in sent[1]["text"]
+
+
+async def test_an_urgent_message_gets_the_seek_care_reply_first_and_alone(
+    app, api, knowledge
+) -> None:
+    sent = await converse(api, URGENT_TEXT)
+    assert len(sent) == 1, [m["text"][:60] for m in sent]
+    [urgent] = sent
+    assert first_sentence(knowledge.red_flags.reply) in urgent["text"]
+    assert "reply_markup" not in urgent
+    assert api.sent("sendPhoto") == []
+
+
+async def test_a_benign_edit_is_ignored_and_an_urgent_edit_answered(app, api, knowledge) -> None:
+    api.push_edited_text(CHAT, 1, "what is reflexology exactly?")
+    await api.wait_until_idle()
+    assert api.sent("sendMessage", CHAT) == []
+    api.push_edited_text(CHAT, 1, URGENT_TEXT)
+    [urgent] = await api.wait_for_sent("sendMessage", chat_id=CHAT)
+    assert first_sentence(knowledge.red_flags.reply) in urgent["text"]
+
+
+async def test_an_unknown_command_points_to_help(app, api) -> None:
+    [message] = await converse(api, "/frobnicate now")
+    assert "/help" in message["text"]
+
+
+async def test_a_5000_character_message_is_answered_within_telegram_limits(app, api) -> None:
+    question = ("Does reflexology help me sleep? " * 160)[:5000]
+    assert len(question) == 5000
+    sent = await converse(api, question)
+    assert sent
+    assert all(0 < len(m["text"]) <= MAX_MESSAGE_LENGTH for m in sent)
+    assert not [c for c in api.calls if c.fault == "400"]
+
+
+async def test_a_long_reply_is_split_with_the_buttons_on_the_last_part(app, api) -> None:
+    paragraph = "Reflexology is said to relax. " * 40  # ~1,200 characters
+    text = "\n\n".join(f"{i}. {paragraph.strip()}" for i in range(8))  # ~9,700 characters
+    markup = topics_keyboard(app.bot_data[SERVICES_KEY].knowledge, ["sleep"])
+    messages = await send_text(app.bot, CHAT, text, reply_markup=markup)
+    sent = api.sent("sendMessage", CHAT)
+    assert len(messages) == len(sent) >= 3
+    assert all(len(m["text"]) <= MAX_MESSAGE_LENGTH for m in sent)
+    assert ["reply_markup" in m for m in sent] == [False] * (len(sent) - 1) + [True]
+    # Nothing lost, and every cut falls between paragraphs.
+    assert "\n\n".join(m["text"] for m in sent) == text
+
+
+def test_split_text_cuts_sentences_then_words_when_paragraphs_are_too_long() -> None:
+    sentence = "This sentence is about feet. "
+    chunks = split_text(sentence * 300, limit=1000)
+    assert all(len(c) <= 1000 for c in chunks)
+    assert all(c.endswith("feet.") for c in chunks)
+    word = "x" * 2500
+    assert [len(c) for c in split_text(word, limit=1000)] == [1000, 1000, 500]
+    assert split_text("   ") == []
+
+
+async def test_send_text_waits_out_a_429_and_sends_once(app, api) -> None:
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    api.retry_after = 3
+    api.fail_next("sendMessage", "429", count=2)
+    messages = await send_text(app.bot, CHAT, "hello", sleep=fake_sleep)
+    assert len(messages) == 1
+    assert waits == [3.0, 3.0]
+    assert [c.fault for c in api.calls if c.method == "sendMessage"] == ["429", "429", None]
+    assert len(api.sent("sendMessage", CHAT)) == 1
+
+
+async def test_send_text_backs_off_on_network_errors(app, api) -> None:
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    api.fail_next("sendMessage", "drop")
+    api.fail_next("sendMessage", "500")
+    messages = await send_text(app.bot, CHAT, "hello", sleep=fake_sleep)
+    assert len(messages) == 1
+    assert waits == [0.5, 1.0]
+
+
+async def test_send_text_logs_what_it_gives_up_on(app, api, caplog) -> None:
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    caplog.set_level(logging.INFO, logger="bot.telegram.sending")
+    api.fail_next("sendMessage", "500", count=4)  # every attempt
+    assert await send_text(app.bot, CHAT, "hello", sleep=no_sleep) == []
+    assert "gave up sending message 1/1 to chat 4242" in caplog.text
+    api.block_chat(CHAT)
+    assert await send_text(app.bot, CHAT, "hello", sleep=no_sleep) == []
+    assert "blocked" in caplog.text
+    too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
+    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+        await send_text(app.bot, CHAT + 1, "hi", reply_markup=too_long, raise_errors=True)
+    assert len([c for c in api.calls if c.fault == "400"]) == 1  # a bad request: no retry
+
+
+async def test_topic_extras_follow_the_answer(app, api, knowledge) -> None:
+    seen: list[str] = []
+
+    async def extra(update, context, reply) -> None:
+        seen.append(reply.topic)
+        await context.bot.send_message(update.effective_chat.id, "extra for " + reply.topic)
+
+    extras = app.bot_data[qa.TOPIC_EXTRAS_KEY]
+    extras.setdefault("evidence", []).append(extra)
+    api.push_callback(CHAT, "t:evidence")
+    sent = await api.wait_for_sent("sendMessage", 2, chat_id=CHAT)
+    await api.wait_until_idle()
+    assert first_sentence(knowledge.topics["evidence"].answer) in sent[0]["text"]
+    assert sent[-1]["text"] == "extra for evidence"
+    assert seen == ["evidence"]
+
+
+async def test_a_failing_handler_is_logged_and_the_bot_keeps_going(
+    app, api, knowledge, caplog, monkeypatch
+) -> None:
+    companion = app.bot_data[SERVICES_KEY].companion
+    real_respond = companion.respond
+    calls = 0
+
+    def flaky(text: str):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError(f"boom while calling https://example.invalid/bot{TEST_TOKEN}/x")
+        return real_respond(text)
+
+    monkeypatch.setattr(companion, "respond", flaky)
+    caplog.set_level(logging.ERROR, logger="bot.telegram.app")
+    [apology] = await converse(api, "what is reflexology?")
+    assert "went wrong" in apology["text"]
+    assert "RuntimeError: boom" in caplog.text
+    assert TEST_TOKEN not in caplog.text
+    [answer] = await converse(api, "what is reflexology?")
+    assert first_sentence(knowledge.topics["what-is-reflexology"].answer) in answer["text"]
+
+
+async def test_the_token_never_reaches_the_logs_even_at_debug(app, api, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    await converse(api, "/start")
+    await converse(api, "can it help with back pain?")
+    api.push_callback(CHAT, "t:session")
+    await api.wait_for_sent("sendMessage", 3, chat_id=CHAT)
+    await api.wait_until_idle()
+    api.fail_next("sendMessage", "drop")  # a network error, retried after 0.5 s
+    api.push_text(CHAT, "hello")
+    await api.wait_for(lambda calls: any(c.fault == "drop" for c in calls))
+    await api.wait_until_idle()
+    assert "calling bot api endpoint" in caplog.text.lower()  # DEBUG really was captured
+    secret = TEST_TOKEN.split(":", 1)[1]
+    assert secret not in caplog.text
+    for record in caplog.records:
+        assert secret not in record.getMessage()
+
+
+def test_the_redacting_filter_hides_tokens_in_messages_and_tracebacks() -> None:
+    token = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    stream_records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            stream_records.append(self.format(record))
+
+    logger = logging.getLogger("tests.redaction")
+    handler = Keep()
+    handler.addFilter(RedactingFilter(token))
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("HTTP Request: POST %s", f"https://api.telegram.org/bot{token}/getMe")
+        try:
+            raise ValueError(f"bad url bot{token}/sendMessage")
+        except ValueError:
+            logger.exception("failed")
+        logger.warning("another bot: bot1234567:SECRET_part-xyz/getUpdates")
+    finally:
+        logger.removeHandler(handler)
+    text = "\n".join(stream_records)
+    assert token not in text and "AAHdqTcv" not in text and "SECRET_part" not in text
+    assert text.count(REDACTED) >= 3
+    assert "Traceback" in text
+    assert redact("meet at 12:30") == "meet at 12:30"

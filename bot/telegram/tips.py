@@ -1,0 +1,651 @@
+"""Tips feature: /tip, daily tips (/daily, /timezone, /settings, /unsubscribe) and /forget.
+
+Scheduling: one dispatcher job, not a job per user. Every ``DISPATCH_INTERVAL``
+seconds (and once right at start-up) it asks the database who is subscribed, keeps
+those whose tip is due now (``bot.core.tips.due_date``: local time zone, local
+HH:MM, local date of the last tip) and sends their tips through the paced sender.
+Why: the database is the schedule, so nothing has to be rebuilt or kept in step
+after a restart, a crash or a change of settings (PTB does not persist jobs); time
+zones and daylight-saving changes are computed afresh for each day rather than
+frozen into a trigger (a naive ``run_daily`` time is UTC, PTB #3263); a bot that was
+down at someone's time sends that day's tip on its first pass; and one pass over
+10,000 rows costs milliseconds, where 10,000 APScheduler jobs would each need
+rebuilding and rescheduling.
+
+No duplicates: before sending, a pass claims the user's local day in the database
+with one conditional UPDATE (``Store.claim_day``: only if the stored last day is
+earlier). Whoever wins the claim sends; a second pass, an overlapping pass or a
+second process cannot win the same day. If the send fails for good (blocked: the
+user is unsubscribed; a bad request) the day stays claimed. If it still fails after
+the sender's retries for a passing reason (429s, network, 5xx) the claim is released
+so a later pass that same local day tries again. A crash between claim and send
+loses that day's tip for the few chats in flight (at most ``max_in_flight``): a
+missed tip is better than a double one. (A connection that drops after Telegram
+accepted a message cannot be told apart from one that never arrived; the sender
+retries it, as every Bot API client must.)
+
+Subscribing after today's time has passed sends today's tip with the confirmation
+(claimed the same way). Moving the time or zone so that today's time has already
+passed, with no tip sent yet today, makes today's tip due at the next pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
+
+from bot.core.tips import (
+    due_date,
+    next_due,
+    parse_daily_time,
+    resolve_timezone,
+    suggest_timezones,
+    tip_at,
+    zone,
+)
+from bot.storage import Store, Subscription
+from bot.telegram.delivery import Outcome, PacedSender
+from bot.telegram.sending import send_text
+from bot.telegram.services import SERVICES_KEY, Services, get_services
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "tips"  # Services.state: the TipsRuntime
+JOB_NAME = "daily-tips-dispatcher"
+DISPATCH_INTERVAL = 30.0  # seconds between two passes; a tip is at most this late
+TIME_PRESETS = ("07:00", "09:00", "12:00", "18:00", "21:00")
+COMMON_ZONES = (
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Moscow",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "UTC",
+)
+
+DAILY_USAGE = (
+    "Usage: /daily [HH:MM|off]\n"
+    "/daily turns daily tips on, /daily 21:30 sets the time, /daily off stops them."
+)
+TIMEZONE_USAGE = "Usage: /timezone <Area/City>, for example /timezone Europe/Berlin"
+NO_ZONE_NOTE = (
+    "You have not set a time zone, so I use UTC. Set yours with /timezone, "
+    "for example /timezone Europe/Berlin."
+)
+FORGET_QUESTION = (
+    "This deletes everything I keep about this chat: the daily-tip subscription, the time, "
+    "the time zone and which tips you have seen. (Routine feedback is stored only as "
+    "anonymous totals, with nothing that points to you.)\n\nDelete it all?"
+)
+FORGOTTEN = "Done: nothing about you is stored any more, and daily tips are off."
+NOTHING_STORED = "There was nothing stored about you. Nothing to delete."
+NOT_DELETED = "Nothing was deleted."
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatcher pass did."""
+
+    due: int = 0
+    sent: int = 0
+    gone: int = 0
+    retry_later: int = 0
+    failed: int = 0
+    already_claimed: int = 0
+    busy: bool = False  # another pass was still running; this one did nothing
+
+
+@dataclass
+class TipsRuntime:
+    """The feature's runtime state; tests swap ``clock`` and ``sender``."""
+
+    sender: PacedSender = field(default_factory=PacedSender)
+    clock: Callable[[], datetime] = _utcnow
+    interval: float = DISPATCH_INTERVAL
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    passes: int = 0
+    last_report: DispatchReport | None = None
+
+
+def runtime(application: Application) -> TipsRuntime:
+    """The TipsRuntime of ``application`` (created on first use)."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    state = services.state.get(STATE_KEY)
+    if not isinstance(state, TipsRuntime):
+        state = TipsRuntime()
+        services.state[STATE_KEY] = state
+    return state
+
+
+def _now(context: ContextTypes.DEFAULT_TYPE) -> datetime:
+    return runtime(context.application).clock()
+
+
+# -- texts and keyboards -------------------------------------------------------------------
+
+
+def _zone_label(sub: Subscription) -> str:
+    return sub.timezone or "UTC"
+
+
+def _when(sub: Subscription, now: datetime) -> str:
+    """When the next daily tip comes, in the user's words ("tomorrow at 09:00")."""
+    instant = next_due(sub.timezone, sub.daily_time, sub.last_sent, now)
+    if instant <= now:
+        return "today's, in a moment"
+    tz = zone(sub.timezone)
+    local = instant.astimezone(tz)
+    today = now.astimezone(tz).date()
+    if local.date() == today:
+        day = "today"
+    elif local.date() == today + timedelta(days=1):
+        day = "tomorrow"
+    else:
+        day = f"on {local:%A} {local.day} {local:%B}"
+    return f"{day} at {local:%H:%M}"
+
+
+def settings_text(sub: Subscription | None, now: datetime) -> str:
+    """The /settings summary."""
+    if sub is None:
+        sub = Subscription(0, None, "09:00", False, None, 0)
+    lines = ["Your settings"]
+    if sub.subscribed:
+        lines.append(f"Daily tips: on, at {sub.daily_time} ({_zone_label(sub)})")
+        lines.append(f"Next tip: {_when(sub, now)}")
+    else:
+        lines.append(f"Daily tips: off (time {sub.daily_time} when on)")
+    if sub.timezone:
+        lines.append(f"Time zone: {sub.timezone}")
+    else:
+        lines.append("Time zone: not set, so UTC is used")
+    lines.append("")
+    lines.append("Other time: /daily HH:MM · other zone: /timezone Area/City")
+    return "\n".join(lines)
+
+
+def settings_keyboard(sub: Subscription | None) -> InlineKeyboardMarkup:
+    """Buttons to switch daily tips, pick a time or a zone, or delete the data."""
+    subscribed = bool(sub and sub.subscribed)
+    toggle = (
+        InlineKeyboardButton("Turn daily tips off", callback_data="set:off")
+        if subscribed
+        else InlineKeyboardButton("Turn daily tips on", callback_data="set:on")
+    )
+    times = [
+        InlineKeyboardButton(
+            f"• {t}" if sub and sub.daily_time == t else t, callback_data=f"set:t:{t}"
+        )
+        for t in TIME_PRESETS
+    ]
+    return InlineKeyboardMarkup(
+        [
+            [toggle],
+            times,
+            [InlineKeyboardButton("Change time zone", callback_data="set:tz")],
+            [InlineKeyboardButton("Delete my data", callback_data="forget:ask")],
+        ]
+    )
+
+
+def zones_keyboard() -> InlineKeyboardMarkup:
+    """A few common time zones as buttons."""
+    buttons = [InlineKeyboardButton(name, callback_data=f"tz:{name}") for name in COMMON_ZONES]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def tip_keyboard(subscribed: bool) -> InlineKeyboardMarkup:
+    """Buttons under a tip: another one, and the subscription if not subscribed."""
+    row = [InlineKeyboardButton("Another tip", callback_data="tip:next")]
+    if not subscribed:
+        row.append(InlineKeyboardButton("Send me one daily", callback_data="tip:daily"))
+    return InlineKeyboardMarkup([row])
+
+
+def daily_tip_text(tip_text: str) -> str:
+    """The text of a scheduled daily tip."""
+    return f"💡 Tip of the day\n\n{tip_text}\n\n/tip for another · /settings · /daily off to stop"
+
+
+def subscribed_text(sub: Subscription, now: datetime, today_follows: bool = False) -> str:
+    """The confirmation after subscribing."""
+    text = f"Daily tips are on: one tip every day at {sub.daily_time} ({_zone_label(sub)})."
+    if today_follows:
+        text += f"\nToday's comes right now; the next one {_when(sub, now)}."
+    else:
+        text += f"\nNext tip: {_when(sub, now)}."
+    if not sub.timezone:
+        text += f"\n\n{NO_ZONE_NOTE}"
+    text += "\n\nChange the time: /daily HH:MM · stop: /daily off"
+    return text
+
+
+# -- store operations shared by commands and buttons ---------------------------------------
+
+
+async def _subscribe(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    daily_time: str | None = None,
+    confirm: Callable[[Subscription, bool], Awaitable[Any]] | None = None,
+) -> Subscription:
+    """Subscribe and confirm; if today's time has already passed, today's tip follows.
+
+    That tip is claimed like a scheduled one (so the dispatcher never sends a second
+    one today) and the claim is released if it could not be sent.
+    """
+    services = get_services(context)
+    now = _now(context)
+    sub = services.store.subscribe(chat_id, daily_time)
+    day = due_date(sub.timezone, sub.daily_time, sub.last_sent, now)
+    claim = services.store.claim_day(chat_id, day.isoformat()) if day is not None else None
+    sub = services.store.get(chat_id) or sub
+    if confirm is None:
+        await send_text(context.bot, chat_id, subscribed_text(sub, now, claim is not None))
+    else:
+        await confirm(sub, claim is not None)
+    if claim is not None and day is not None:
+        previous, position = claim
+        text = daily_tip_text(tip_at(services.knowledge.tips, chat_id, position).text)
+        if not await send_text(context.bot, chat_id, text, tip_keyboard(True)):
+            services.store.release_day(chat_id, day.isoformat(), previous)
+    return sub
+
+
+def _next_tip(services: Services, chat_id: int) -> str:
+    position = services.store.take_tip_position(chat_id)
+    return tip_at(services.knowledge.tips, chat_id, position).text
+
+
+def _is_subscribed(store: Store, chat_id: int) -> bool:
+    sub = store.get(chat_id)
+    return bool(sub and sub.subscribed)
+
+
+async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+async def tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the user's next tip."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    services = get_services(context)
+    text = _next_tip(services, chat.id)
+    markup = tip_keyboard(_is_subscribed(services.store, chat.id))
+    await send_text(context.bot, chat.id, f"💡 {text}", markup)
+
+
+async def daily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribe to daily tips, set their time, or stop them."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    args = context.args or []
+    if len(args) > 1:
+        await send_text(context.bot, chat.id, DAILY_USAGE)
+        return
+    if args and args[0].lower() in {"off", "stop", "no"}:
+        await _send_unsubscribed(update, context)
+        return
+    daily_time = None
+    if args:
+        daily_time = parse_daily_time(args[0])
+        if daily_time is None:
+            await send_text(context.bot, chat.id, DAILY_USAGE)
+            return
+    await _subscribe(context, chat.id, daily_time)
+
+
+async def start_daily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribe in one tap from the deep link t.me/<bot>?start=daily."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await _subscribe(context, chat.id)
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop daily tips (same as /daily off)."""
+    await _send_unsubscribed(update, context)
+
+
+async def _send_unsubscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if get_services(context).store.unsubscribe(chat.id):
+        text = "Daily tips are off. /daily turns them back on."
+    else:
+        text = "Daily tips were not on. /daily turns them on."
+    await send_text(context.bot, chat.id, text)
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set the time zone by its IANA name, suggesting close names for a misspelling."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    store = get_services(context).store
+    query = " ".join(context.args or []).strip()
+    if not query:
+        sub = store.get(chat.id)
+        current = sub.timezone if sub and sub.timezone else "not set (UTC is used)"
+        text = f"{TIMEZONE_USAGE}\nYour time zone: {current}"
+        await send_text(context.bot, chat.id, text, zones_keyboard())
+        return
+    name = resolve_timezone(query)
+    if name is None:
+        suggestions = suggest_timezones(query)
+        if suggestions:
+            buttons = [[InlineKeyboardButton(s, callback_data=f"tz:{s}")] for s in suggestions]
+            text = f"I don't know the time zone {query!r}. Did you mean {suggestions[0]}?"
+            await send_text(context.bot, chat.id, text, InlineKeyboardMarkup(buttons))
+        else:
+            text = f"I don't know the time zone {query!r}.\n{TIMEZONE_USAGE}"
+            await send_text(context.bot, chat.id, text)
+        return
+    await send_text(context.bot, chat.id, _set_zone(store, chat.id, name, _now(context)))
+
+
+def _set_zone(store: Store, chat_id: int, name: str, now: datetime) -> str:
+    sub = store.set_timezone(chat_id, name)
+    local = now.astimezone(zone(name))
+    text = f"Time zone set to {name}. It is {local:%H:%M} there now."
+    if sub.subscribed:
+        text += f"\nDaily tips at {sub.daily_time}; next tip: {_when(sub, now)}."
+    else:
+        text += "\nDaily tips are off: /daily turns them on."
+    return text
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the subscription, time and time zone, with buttons to change them."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    sub = get_services(context).store.get(chat.id)
+    text = settings_text(sub, _now(context))
+    await send_text(context.bot, chat.id, text, settings_keyboard(sub))
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask for confirmation before deleting everything stored about the user."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Yes, delete it all", callback_data="forget:yes"),
+                InlineKeyboardButton("No, keep it", callback_data="forget:no"),
+            ]
+        ]
+    )
+    await send_text(context.bot, chat.id, FORGET_QUESTION, keyboard)
+
+
+# -- buttons -------------------------------------------------------------------------------
+
+
+async def tip_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Another tip, or subscribe, from the buttons under a tip."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    services = get_services(context)
+    if query.data == "tip:daily":
+        await query.answer("Daily tips are on")
+        await _subscribe(context, chat.id)
+        return
+    await query.answer()
+    text = _next_tip(services, chat.id)
+    markup = tip_keyboard(_is_subscribed(services.store, chat.id))
+    await send_text(context.bot, chat.id, f"💡 {text}", markup)
+
+
+async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Apply a /settings button and show the settings again."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    store = get_services(context).store
+    now = _now(context)
+    data = query.data or ""
+    if data == "set:tz":
+        await query.answer()
+        text = f"{TIMEZONE_USAGE}\nOr pick one:"
+        await send_text(context.bot, chat.id, text, zones_keyboard())
+        return
+    if data == "set:on":
+        await query.answer("Daily tips are on")
+
+        async def show(sub: Subscription, _today_follows: bool) -> None:
+            await _edit(update, settings_text(sub, now), settings_keyboard(sub))
+
+        await _subscribe(context, chat.id, confirm=show)
+        return
+    elif data == "set:off":
+        store.unsubscribe(chat.id)
+        note = "Daily tips are off"
+    elif data.startswith("set:t:") and (daily_time := parse_daily_time(data[6:])):
+        store.set_time(chat.id, daily_time)
+        note = f"Time set to {daily_time}"
+    else:
+        await query.answer("That button is out of date.")
+        return
+    await query.answer(note)
+    sub = store.get(chat.id)
+    await _edit(update, settings_text(sub, now), settings_keyboard(sub))
+
+
+async def timezone_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set the time zone picked from a suggestion or the common list."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    name = resolve_timezone((query.data or "")[3:])
+    if name is None:
+        await query.answer("That button is out of date.")
+        return
+    await query.answer(f"Time zone: {name}")
+    await _edit(update, _set_zone(get_services(context).store, chat.id, name, _now(context)))
+
+
+async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete the user's data after "yes"; ask first if it came from /settings."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    data = query.data or ""
+    await query.answer()
+    if data == "forget:ask":
+        await forget(update, context)
+    elif data == "forget:yes":
+        deleted = get_services(context).store.forget(chat.id)
+        await _edit(update, FORGOTTEN if deleted else NOTHING_STORED)
+    else:
+        await _edit(update, NOT_DELETED)
+
+
+async def tip_extra(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Any) -> None:
+    """After the tip topic's answer: a tip now and the subscription offer."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    services = get_services(context)
+    text = _next_tip(services, chat.id)
+    markup = tip_keyboard(_is_subscribed(services.store, chat.id))
+    await send_text(context.bot, chat.id, f"💡 {text}", markup)
+
+
+# -- the dispatcher ------------------------------------------------------------------------
+
+
+async def dispatch_due_tips(
+    application: Application, now: datetime | None = None
+) -> DispatchReport:
+    """Send every tip that is due at ``now`` (default: the runtime's clock); one pass."""
+    state = runtime(application)
+    if state.lock.locked():
+        return DispatchReport(busy=True)
+    async with state.lock:
+        services: Services = application.bot_data[SERVICES_KEY]
+        store = services.store
+        now = now or state.clock()
+        due: list[tuple[int, date]] = []
+        for sub in store.subscribers():
+            try:
+                day = _due(sub, now)
+            except ValueError:  # a damaged row must not stop everyone else's tips
+                log.exception("cannot schedule chat %s", sub.chat_id)
+                continue
+            if day is not None:
+                due.append((sub.chat_id, day))
+        report = DispatchReport(due=len(due))
+
+        async def deliver(item: tuple[int, date]) -> None:
+            chat_id, day = item
+            claim = store.claim_day(chat_id, day.isoformat())
+            if claim is None:
+                report.already_claimed += 1
+                return
+            previous, position = claim
+            text = daily_tip_text(tip_at(services.knowledge.tips, chat_id, position).text)
+            outcome, _ = await state.sender.send_message(
+                application.bot, chat_id, text, reply_markup=tip_keyboard(True)
+            )
+            if outcome is Outcome.SENT:
+                report.sent += 1
+            elif outcome is Outcome.GONE:
+                report.gone += 1
+                store.unsubscribe(chat_id)
+                log.info("chat %s blocked the bot or is gone: unsubscribed", chat_id)
+            elif outcome is Outcome.RETRY_LATER:
+                report.retry_later += 1
+                store.release_day(chat_id, day.isoformat(), previous)
+            else:
+                report.failed += 1
+
+        await state.sender.send_many(due, deliver)
+        state.passes += 1
+        state.last_report = report
+        if report.due:
+            log.info("daily tips: %s", report)
+        return report
+
+
+def _due(sub: Subscription, now: datetime) -> date | None:
+    return due_date(sub.timezone, sub.daily_time, sub.last_sent, now)
+
+
+async def _dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job callback: one dispatcher pass."""
+    await dispatch_due_tips(context.application)
+
+
+async def post_init(application: Application) -> None:
+    """Start the dispatcher: the schedule is the database, so a restart loses nothing."""
+    state = runtime(application)
+    job_queue = application.job_queue
+    if job_queue is None:
+        log.error("no JobQueue (install python-telegram-bot[job-queue]): daily tips are off")
+        return
+    for job in job_queue.get_jobs_by_name(JOB_NAME):
+        job.schedule_removal()
+    job_queue.run_repeating(
+        _dispatch_job,
+        interval=state.interval,
+        first=0,
+        name=JOB_NAME,
+        job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    services: Services = application.bot_data[SERVICES_KEY]
+    log.info("daily tips: %d subscribers", services.store.subscriber_count())
+
+
+# -- the feature contract --------------------------------------------------------------------
+
+
+def handlers() -> list[BaseHandler]:
+    """The tips feature's handlers (the deep link before Q&A's /start)."""
+    return [
+        CommandHandler("start", start_daily, filters=filters.Regex(r"^/start\s+daily\b")),
+        CommandHandler("tip", tip),
+        CommandHandler("daily", daily),
+        CommandHandler("timezone", timezone),
+        CommandHandler("settings", settings),
+        CommandHandler("unsubscribe", unsubscribe),
+        CommandHandler("forget", forget),
+        CallbackQueryHandler(tip_button, pattern=r"^tip:"),
+        CallbackQueryHandler(settings_button, pattern=r"^set:"),
+        CallbackQueryHandler(timezone_button, pattern=r"^tz:"),
+        CallbackQueryHandler(forget_button, pattern=r"^forget:"),
+    ]
+
+
+def commands() -> list[BotCommand]:
+    """Menu entries for the tips commands."""
+    return [
+        BotCommand("tip", "A tip now"),
+        BotCommand("daily", "Daily tips: /daily, /daily 21:30, /daily off"),
+        BotCommand("timezone", "Set your time zone, e.g. /timezone Europe/Berlin"),
+        BotCommand("settings", "Your daily-tip settings"),
+        BotCommand("unsubscribe", "Stop daily tips"),
+        BotCommand("forget", "Delete everything stored about you"),
+    ]
+
+
+def topic_extras() -> dict[str, Any]:
+    """A tip and the subscription offer after the ``tip`` topic's answer."""
+    return {"tip": tip_extra}
+
+
+__all__ = [
+    "DISPATCH_INTERVAL",
+    "DispatchReport",
+    "TipsRuntime",
+    "commands",
+    "dispatch_due_tips",
+    "handlers",
+    "post_init",
+    "runtime",
+    "topic_extras",
+]

@@ -1,0 +1,251 @@
+"""The tips feature through the real PTB Application over the in-process fake Bot API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.telegram import tips as tips_feature
+from bot.telegram.services import SERVICES_KEY
+
+NOW = datetime(2026, 5, 2, 12, 0, tzinfo=UTC)  # a Saturday, 14:00 in Berlin
+CHAT = 4242
+
+
+@pytest.fixture
+def clock(app) -> dict[str, datetime]:
+    """A fake clock for the tips feature (handlers and dispatcher)."""
+    current = {"now": NOW}
+    tips_feature.runtime(app).clock = lambda: current["now"]
+    return current
+
+
+def store(app):
+    return app.bot_data[SERVICES_KEY].store
+
+
+def tip_texts(app) -> set[str]:
+    return {tip.text for tip in app.bot_data[SERVICES_KEY].knowledge.tips}
+
+
+def buttons(params: dict[str, Any]) -> dict[str, str]:
+    """Callback data -> label of an inline keyboard in sent params."""
+    markup = params.get("reply_markup") or {}
+    return {b["callback_data"]: b["text"] for row in markup.get("inline_keyboard", []) for b in row}
+
+
+async def say(api, text: str, chat_id: int = CHAT) -> dict[str, Any]:
+    before = len(api.sent("sendMessage", chat_id))
+    api.push_text(chat_id, text)
+    await api.wait_for_sent("sendMessage", count=before + 1, chat_id=chat_id)
+    await api.wait_until_idle()
+    return api.sent("sendMessage", chat_id)[before]
+
+
+async def press(api, data: str, chat_id: int = CHAT) -> None:
+    before = len(api.calls)
+    api.push_callback(chat_id, data)
+    await api.wait_for(lambda calls: any(c.method == "answerCallbackQuery" for c in calls[before:]))
+    await api.wait_until_idle()
+
+
+async def test_tip_twice_gives_two_different_real_tips(app, api, clock) -> None:
+    first = await say(api, "/tip")
+    second = await say(api, "/tip")
+    known = tip_texts(app)
+    one, two = (m["text"].removeprefix("💡 ").strip() for m in (first, second))
+    assert one in known and two in known
+    assert one != two
+    assert set(buttons(second)) == {"tip:next", "tip:daily"}
+    assert store(app).get(CHAT).tip_position == 2
+    assert store(app).get(CHAT).subscribed is False
+
+
+async def test_another_tip_button_and_subscribe_button(app, api, clock) -> None:
+    await say(api, "/tip")
+    await press(api, "tip:next")
+    texts = [m["text"] for m in api.sent("sendMessage", CHAT)]
+    assert len(texts) == 2 and texts[0] != texts[1]
+    await press(api, "tip:daily")
+    assert store(app).get(CHAT).subscribed is True
+    confirmation, todays = api.sent("sendMessage", CHAT)[-2:]
+    assert "Daily tips are on" in confirmation["text"]
+    assert todays["text"].startswith("💡 Tip of the day")  # 09:00 UTC had passed
+    body = todays["text"].split("\n\n")[1]
+    assert body not in {t.removeprefix("💡 ") for t in texts}  # the rotation moved on
+
+
+async def test_daily_with_time_subscribes_and_says_utc(app, api, clock) -> None:
+    reply = await say(api, "/daily 21:30")
+    sub = store(app).get(CHAT)
+    assert (sub.subscribed, sub.daily_time, sub.timezone) == (True, "21:30", None)
+    assert "21:30 (UTC)" in reply["text"]
+    assert "Next tip: today at 21:30" in reply["text"]
+    assert "/timezone" in reply["text"]  # says that UTC is used until a zone is set
+
+
+async def test_daily_after_todays_time_sends_todays_tip_once(app, api, clock) -> None:
+    reply = await say(api, "/daily")
+    assert store(app).get(CHAT).daily_time == "09:00"
+    assert "Today's comes right now; the next one tomorrow at 09:00" in reply["text"]
+    await api.wait_for_sent("sendMessage", count=2, chat_id=CHAT)
+    tip = api.sent("sendMessage", CHAT)[1]
+    assert tip["text"].startswith("💡 Tip of the day")
+    assert store(app).get(CHAT).last_sent == "2026-05-02"
+    # Today is claimed, so the dispatcher sends nothing more today.
+    report = await tips_feature.dispatch_due_tips(app, NOW)
+    assert report.due == 0
+    assert len(api.sent("sendMessage", CHAT)) == 2
+
+
+@pytest.mark.parametrize("args", ["/daily 25:00", "/daily soon", "/daily 9 30"])
+async def test_daily_bad_arguments_answer_with_usage(app, api, clock, args: str) -> None:
+    reply = await say(api, args)
+    assert reply["text"].startswith("Usage: /daily [HH:MM|off]")
+    assert store(app).get(CHAT) is None
+
+
+async def test_daily_off_and_unsubscribe(app, api, clock) -> None:
+    await say(api, "/daily 08:00")
+    reply = await say(api, "/daily off")
+    assert "off" in reply["text"]
+    assert store(app).get(CHAT).subscribed is False
+    await say(api, "/daily")
+    await say(api, "/unsubscribe")
+    assert store(app).get(CHAT).subscribed is False
+    assert store(app).get(CHAT).daily_time == "08:00"  # the time is remembered
+
+
+async def test_timezone_misspelling_suggests_and_button_sets_it(app, api, clock) -> None:
+    await say(api, "/daily 18:00")
+    reply = await say(api, "/timezone Europe/Berln")
+    assert "Did you mean Europe/Berlin?" in reply["text"]
+    assert "tz:Europe/Berlin" in buttons(reply)
+    assert store(app).get(CHAT).timezone is None
+    await press(api, "tz:Europe/Berlin")
+    assert store(app).get(CHAT).timezone == "Europe/Berlin"
+    [edit] = api.sent("editMessageText", CHAT)
+    assert "Time zone set to Europe/Berlin" in edit["text"]
+    assert "It is 14:00 there now" in edit["text"]
+    assert "next tip: today at 18:00" in edit["text"]
+
+
+async def test_timezone_valid_unknown_and_empty(app, api, clock) -> None:
+    reply = await say(api, "/timezone america/new_york")
+    assert "Time zone set to America/New_York" in reply["text"]
+    assert store(app).get(CHAT).timezone == "America/New_York"
+    reply = await say(api, "/timezone Qwxz/Plorp")
+    assert "Usage: /timezone" in reply["text"]
+    assert store(app).get(CHAT).timezone == "America/New_York"
+    reply = await say(api, "/timezone")
+    assert reply["text"].startswith("Usage: /timezone")
+    assert "America/New_York" in reply["text"]
+
+
+async def test_settings_shows_state_and_buttons_change_it(app, api, clock) -> None:
+    reply = await say(api, "/settings")
+    assert "Daily tips: off" in reply["text"]
+    assert "not set, so UTC is used" in reply["text"]
+    data = buttons(reply)
+    assert {"set:on", "set:t:07:00", "set:t:21:00", "set:tz", "forget:ask"} <= set(data)
+
+    await press(api, "set:on")
+    assert store(app).get(CHAT).subscribed is True
+    edit = api.sent("editMessageText", CHAT)[-1]
+    assert "Daily tips: on, at 09:00 (UTC)" in edit["text"]
+    assert "set:off" in buttons(edit)
+
+    # 09:00 had passed: today's tip came with the switch, so 21:00 starts tomorrow.
+    assert "Tip of the day" in api.sent("sendMessage", CHAT)[-1]["text"]
+    await press(api, "set:t:21:00")
+    assert store(app).get(CHAT).daily_time == "21:00"
+    assert "Next tip: tomorrow at 21:00" in api.sent("editMessageText", CHAT)[-1]["text"]
+
+    await press(api, "set:tz")
+    assert "tz:Europe/London" in buttons(api.sent("sendMessage", CHAT)[-1])
+
+    await press(api, "set:off")
+    assert store(app).get(CHAT).subscribed is False
+
+
+async def test_forget_needs_confirmation(app, api, clock) -> None:
+    await say(api, "/daily 07:30")
+    await say(api, "/timezone Asia/Tokyo")
+    reply = await say(api, "/forget")
+    assert {"forget:yes", "forget:no"} == set(buttons(reply))
+    assert store(app).get(CHAT) is not None  # nothing deleted before the button
+
+    await press(api, "forget:no")
+    assert store(app).get(CHAT) is not None
+    assert api.sent("editMessageText", CHAT)[-1]["text"] == tips_feature.NOT_DELETED
+
+    await say(api, "/forget")
+    await press(api, "forget:yes")
+    assert store(app).get(CHAT) is None
+    assert api.sent("editMessageText", CHAT)[-1]["text"] == tips_feature.FORGOTTEN
+
+
+async def test_forget_leaves_other_chats(app, api, clock) -> None:
+    await say(api, "/daily", chat_id=1)
+    await say(api, "/daily", chat_id=2)
+    await say(api, "/forget", chat_id=1)
+    await press(api, "forget:yes", chat_id=1)
+    assert store(app).get(1) is None
+    assert store(app).get(2).subscribed is True
+
+
+async def test_deep_link_start_daily_subscribes(app, api, clock) -> None:
+    reply = await say(api, "/start daily")
+    assert store(app).get(CHAT).subscribed is True
+    assert "Daily tips are on" in reply["text"]
+
+
+async def test_plain_start_does_not_subscribe(app, api, clock) -> None:
+    reply = await say(api, "/start", chat_id=77)
+    assert "Daily tips are on" not in reply["text"]
+    sub = store(app).get(77)
+    assert sub is None or sub.subscribed is False
+
+
+async def test_tip_topic_message_gives_a_tip_and_offers_subscription(app, api, clock) -> None:
+    api.push_text(CHAT, "can you give me a tip please")
+    await api.wait_for(
+        lambda _c: any("tip:daily" in buttons(m) for m in api.sent("sendMessage", CHAT))
+    )
+    await api.wait_until_idle()
+    offer = next(m for m in api.sent("sendMessage", CHAT) if "tip:daily" in buttons(m))
+    assert offer["text"].removeprefix("💡 ").strip() in tip_texts(app)
+
+
+async def test_commands_are_in_the_menu(app, api, clock) -> None:
+    await api.wait_for(lambda calls: any(c.method == "setMyCommands" for c in calls))
+    menu = {c["command"] for c in api.sent("setMyCommands")[-1]["commands"]}
+    assert {"tip", "daily", "timezone", "settings", "unsubscribe", "forget"} <= menu
+
+
+async def test_dispatcher_sends_due_tip_once_and_unsubscribes_blocked(app, api, clock) -> None:
+    await say(api, "/timezone Europe/Berlin", chat_id=1)
+    await say(api, "/daily 15:00", chat_id=1)  # 13:00 UTC today
+    await say(api, "/daily 15:00", chat_id=2)  # UTC: 15:00 UTC
+    await say(api, "/daily 15:00", chat_id=3)
+    api.block_chat(3)
+    assert (await tips_feature.dispatch_due_tips(app, NOW)).due == 0
+    at_berlin_time = datetime(2026, 5, 2, 13, 0, 30, tzinfo=UTC)
+    report = await tips_feature.dispatch_due_tips(app, at_berlin_time)
+    assert (report.due, report.sent) == (1, 1)
+    daily = [m for m in api.sent("sendMessage", 1) if "Tip of the day" in m["text"]]
+    assert len(daily) == 1
+    assert (await tips_feature.dispatch_due_tips(app, at_berlin_time)).due == 0
+    later = datetime(2026, 5, 2, 15, 1, tzinfo=UTC)
+    report = await tips_feature.dispatch_due_tips(app, later)
+    assert (report.due, report.sent, report.gone) == (2, 1, 1)
+    assert store(app).get(3).subscribed is False
+    assert store(app).get(2).last_sent == "2026-05-02"
+    assert len([m for m in api.sent("sendMessage", 1) if "Tip of the day" in m["text"]]) == 1
+
+
+async def test_dispatcher_job_is_registered_at_start(app, api, clock) -> None:
+    jobs = app.job_queue.get_jobs_by_name(tips_feature.JOB_NAME)
+    assert len(jobs) == 1

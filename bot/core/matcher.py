@@ -9,7 +9,7 @@ Every topic and every out-of-scope class collects *evidence* from a message:
 * the vocabulary of the class's example questions, weighted by how specific a
   word is (a word used by one class only counts more than one used by five);
 * closeness to the best example question, measured with rapidfuzz's
-  token-set and token-sort ratios on content words only (never ``WRatio`` over
+  token-sort ratio on content words only (never ``WRatio`` over
   whole questions, which scores ~85 for any pair sharing one word);
 * for topics only, a small bonus when the message names reflexology or feet
   at all (``domain_words``), so "reflexology" tips a message towards the
@@ -47,8 +47,8 @@ LONG_PHRASE = 2.0
 QUESTION_WORD_WEIGHT = 0.45  # divided by how many classes use the word
 DOMAIN_BONUS = 0.45
 SIMILARITY_FLOOR = 55.0  # below this, closeness to an example adds nothing
-SIMILARITY_WEIGHT = 1.2  # added for an exact match with an example
-SIMILARITY_SCORER = fuzz.token_set_ratio
+SIMILARITY_WEIGHT = 0.8  # added for an exact match with an example
+SIMILARITY_SCORER = fuzz.token_sort_ratio
 SCALE = 1.4
 
 # Bands on the 0-100 score (used by the companion).
@@ -138,6 +138,19 @@ class Matcher:
             domain_vocab.update(clean(text).split())
         self.normalizer = Normalizer(domain_vocab - other_vocab, known=other_vocab)
 
+        self._domain_words: set[str] = set()
+        self._domain_phrases: list[str] = []
+        for text in topics_file.domain_words:
+            words = clean(text).split()
+            if len(words) == 1:
+                self._domain_words.add(stem(words[0]))
+            elif words:
+                self._domain_phrases.append(_phrase_key(words))
+        # Words every topic shares ("reflexology", "feet") say nothing about which
+        # topic is meant: the domain bonus counts them, similarity ignores them.
+        self._neutral: set[str] = {stem(w) for w in ("reflexology", "reflexologist", "foot")}
+        self._neutral.update(self._domain_words)
+
         self.classes: list[_Class] = []
         question_stems: dict[str, set[str]] = {}
         examples: list[str] = []
@@ -160,10 +173,12 @@ class Matcher:
             for question in questions:
                 content = self._content(clean(question).split())
                 stems.update(content)
-                if content:
-                    examples.append(" ".join(sorted(set(content))))
+                specific = set(content) - self._neutral
+                if specific:
+                    examples.append(" ".join(sorted(specific)))
                     self._example_owner.append(index)
             question_stems[class_id] = stems
+            item.phrases = dict(sorted(item.phrases.items(), key=lambda p: -len(p[0])))
             self.classes.append(item)
 
         # Example-question words, weighted by specificity.
@@ -181,14 +196,6 @@ class Matcher:
             self._question_words.append(weights)
         self._examples = examples
 
-        self._domain_words: set[str] = set()
-        self._domain_phrases: list[str] = []
-        for text in topics_file.domain_words:
-            words = clean(text).split()
-            if len(words) == 1:
-                self._domain_words.add(stem(words[0]))
-            elif words:
-                self._domain_phrases.append(_phrase_key(words))
         self._greeting_index = next(
             (i for i, c in enumerate(self.classes) if c.id == GREETING), -1
         )
@@ -216,8 +223,10 @@ class Matcher:
                 weight = item.words.get(word)
                 if weight is not None:
                     total += weight
-            for phrase, weight in item.phrases.items():
-                if phrase in sequence:
+            matched: list[str] = []
+            for phrase, weight in item.phrases.items():  # longest first
+                if phrase in sequence and not any(phrase in m for m in matched):
+                    matched.append(phrase)
                     total += weight
             question_words = self._question_words[index]
             for word in content_set:
@@ -228,8 +237,9 @@ class Matcher:
                 total += DOMAIN_BONUS
             totals.append(total)
 
-        if content:
-            query = " ".join(sorted(content_set))
+        specific = content_set - self._neutral
+        if specific:
+            query = " ".join(sorted(specific))
             best: dict[int, float] = {}
             for _, similarity, position in process.extract(
                 query,
@@ -263,7 +273,8 @@ class Matcher:
 
         # Greetings yield to any real question.
         others = [c for c in ranked if c.id != GREETING and not c.out_of_scope]
-        if others and others[0].evidence >= GREETING_YIELDS_AT:
+        greeting = next((c.evidence for c in ranked if c.id == GREETING), 0.0)
+        if others and others[0].evidence >= max(GREETING_YIELDS_AT, 0.6 * greeting):
             ranked = [c for c in ranked if c.id != GREETING]
 
         # Out-of-scope classes pool their evidence against the topics.

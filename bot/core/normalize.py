@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 # Emoji that carry meaning for this bot; every other symbol becomes a space.
 EMOJI_WORDS: dict[str, str] = {
@@ -47,6 +47,8 @@ EMOJI_WORDS: dict[str, str] = {
 _PHRASE_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(rf"\b{src}\b"), dst)
     for src, dst in (
+        # "foot acupuncture" is the source text's other name for reflexology
+        (r"foot acupunctures?", "reflexology"),
         (r"can not", "cant"),
         (r"cannot", "cant"),
         (r"could not", "couldnt"),
@@ -214,6 +216,12 @@ class Normalizer:
         self._known.update(self.vocabulary)
         self._known_stems: set[str] = {stem(w) for w in self._known}
         self._cache: dict[str, str] = {}
+        # Candidates by first letter: typos rarely hit the first letter, and the
+        # index keeps each look-up small.
+        self._by_initial: dict[str, tuple[str, ...]] = {}
+        for word in self.vocabulary:
+            self._by_initial.setdefault(word[0], ())
+            self._by_initial[word[0]] += (word,)
 
     def is_known(self, word: str) -> bool:
         return word in self._known or stem(word) in self._known_stems
@@ -232,13 +240,11 @@ class Normalizer:
                 limit = 2 if len(word) >= 8 else 1
                 found = process.extractOne(
                     word,
-                    self.vocabulary,
-                    scorer=Levenshtein.distance,
+                    self._by_initial.get(word[0], ()),
+                    scorer=OSA.distance,
                     score_cutoff=limit,
                 )
-                # Guard: the first letter must agree (typos rarely hit it) so
-                # unrelated short words are never pulled in.
-                if found is not None and found[0][0] == word[0]:
+                if found is not None:
                     result = found[0]
         if len(self._cache) < 50000:
             self._cache[word] = result

@@ -10,24 +10,21 @@ Typical use::
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from telegram.ext import Application
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # ``tests.support`` importable however pytest is started
     sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from tests.support.recording_request import RecordingRequest  # noqa: E402
+from tests.support.recording_request import RecordingRequest, running_application  # noqa: E402
 
 TEST_TOKEN = "123456:TEST-TOKEN-do-not-log-me"
-# Shutdown of a healthy Application takes well under a second; this only stops a hang.
-TEARDOWN_TIMEOUT = 10.0
 
 
 @pytest.fixture(scope="session")
@@ -56,34 +53,10 @@ def api() -> RecordingRequest:
 
 
 @pytest.fixture
-async def app(settings: Settings, knowledge, api: RecordingRequest) -> AsyncIterator[object]:
+async def app(settings: Settings, knowledge, api: RecordingRequest) -> AsyncIterator[Application]:
     """The real Application from ``build_application``, initialized, started and polling."""
     from bot.telegram.app import build_application
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     application = build_application(settings, knowledge, request=api, get_updates_request=api)
-    await asyncio.wait_for(application.initialize(), TEARDOWN_TIMEOUT)
-    started = False
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.start()
-        started = True
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        yield application
-    finally:
-        await asyncio.wait_for(_stop(application, started), TEARDOWN_TIMEOUT)
-
-
-async def _stop(application, started: bool) -> None:
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
-    if started and application.running:
-        await application.stop()
-    with contextlib.suppress(Exception):
-        if application.post_stop is not None:
-            await application.post_stop(application)
-    await application.shutdown()
-    if application.post_shutdown is not None:
-        await application.post_shutdown(application)
+    async with running_application(application) as running:
+        yield running

@@ -88,9 +88,11 @@ class BotApiServer(FakeBotApi):
         """Listen on 127.0.0.1 (a free port unless one was given)."""
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, HOST, self.port, shutdown_timeout=0.5)
+        site = web.TCPSite(self._runner, HOST, self.port)
         await site.start()
         server = site._server
         assert server is not None and server.sockets

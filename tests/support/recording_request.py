@@ -23,13 +23,15 @@ Shared API (both classes):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER: dict[str, Any] = {
@@ -681,3 +683,38 @@ class RecordingRequest(BaseRequest):
         except Drop as exc:
             raise ConnectionResetError("connection dropped by the fake Bot API") from exc
         return status, json.dumps(body).encode()
+
+
+# Shutdown of a healthy Application takes well under a second; this only stops a hang.
+LIFECYCLE_TIMEOUT = 10.0
+
+
+@contextlib.asynccontextmanager
+async def running_application(
+    application: Application, poll_timeout: int = 1
+) -> AsyncIterator[Application]:
+    """Run ``application`` as ``run_polling`` would (with its post_* hooks), bounded in time."""
+    await asyncio.wait_for(application.initialize(), LIFECYCLE_TIMEOUT)
+    started = False
+    try:
+        if application.post_init is not None:
+            await asyncio.wait_for(application.post_init(application), LIFECYCLE_TIMEOUT)
+        await application.start()
+        started = True
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+        yield application
+    finally:
+        await asyncio.wait_for(_stop(application, started), LIFECYCLE_TIMEOUT)
+
+
+async def _stop(application: Application, started: bool) -> None:
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if started and application.running:
+        await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)

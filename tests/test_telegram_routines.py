@@ -243,3 +243,28 @@ async def test_routine_topic_offers_the_routine_buttons(app, api, knowledge) -> 
                          and callback_data(p)[0].startswith("r:start:")), None)
     )
     assert len(callback_data(menu)) == len(knowledge.routines)
+
+
+async def test_a_flood_wait_delays_a_step_but_does_not_lose_it(app, api) -> None:
+    api.retry_after = 0  # keep the test fast; the wait-and-retry path is the same
+    api.push_callback(CHAT, "r:start:quick-calm")
+    await api.wait_for(lambda calls: len(step_calls(calls)) >= 1)
+    api.fail_next("sendPhoto", "429")  # step 2 is a picture
+    await api.wait_for(lambda calls: len(step_calls(calls)) >= 2)
+    assert [c.fault for c in api.calls if c.method == "sendPhoto"][:2] == ["429", None]
+    assert headers(api.calls) == ["Step 1/6", "Step 2/6"]
+    api.push_text(CHAT, "/stop")
+    await api.wait_for(lambda _c: any("Stopped" in shown(c) for c in sends(_c)))
+
+
+async def test_a_user_who_blocked_the_bot_ends_the_routine(app, api) -> None:
+    api.push_callback(CHAT, "r:start:quick-calm")
+    await api.wait_for(lambda calls: len(step_calls(calls)) >= 1)
+    blocked_at = len(api.calls)
+    api.block_chat(CHAT)
+    runs = services_of(app).state["routines"]
+    await api.wait_for(lambda _c: CHAT not in runs, timeout=3)
+    assert not app.job_queue.get_jobs_by_name(f"routine:{CHAT}")
+    await asyncio.sleep(0.4)  # longer than step 2: step 3 would have been tried by now
+    tried = [c.method for c in api.calls[blocked_at:] if c.method.startswith("send")]
+    assert tried == ["sendPhoto"]  # step 2 met the 403 once; nothing was tried after it

@@ -9,6 +9,7 @@ from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest
 
 from bot.pictures.foot_map import FootMapCache
+from bot.telegram.sending import call_with_retry
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,18 @@ async def send_foot_map(
     caption: str | None = FOOT_MAP_CAPTION,
     reply_markup: InlineKeyboardMarkup | None = None,
 ) -> Message:
-    """Send the chart (``zone`` highlighted); upload it the first time, reuse its file_id after."""
+    """Send the chart (``zone`` highlighted); upload it the first time, reuse its file_id after.
+
+    Flood waits and network errors are retried (``call_with_retry``); other errors are raised.
+    """
     file_id = cache.get_file_id(zone)
     if file_id is not None:
         try:
-            return await bot.send_photo(
-                chat_id, photo=file_id, caption=caption, reply_markup=reply_markup
+            return await call_with_retry(
+                lambda: bot.send_photo(
+                    chat_id, photo=file_id, caption=caption, reply_markup=reply_markup
+                ),
+                what=f"sendPhoto (file_id) to chat {chat_id}",
             )
         except BadRequest as exc:
             # Telegram no longer knows the file: forget it and upload again below.
@@ -40,11 +47,10 @@ async def send_foot_map(
             cache.forget_file_id(zone)
     # Rendering is CPU work: keep it off the event loop (done once per variant).
     png = await asyncio.to_thread(cache.get_png, zone)
-    message = await bot.send_photo(
-        chat_id,
-        photo=InputFile(png, filename=f"foot-map-{zone or 'all'}.png"),
-        caption=caption,
-        reply_markup=reply_markup,
+    upload = InputFile(png, filename=f"foot-map-{zone or 'all'}.png")
+    message: Message = await call_with_retry(
+        lambda: bot.send_photo(chat_id, photo=upload, caption=caption, reply_markup=reply_markup),
+        what=f"sendPhoto (upload) to chat {chat_id}",
     )
     if message.photo:
         cache.remember_file_id(zone, message.photo[-1].file_id)

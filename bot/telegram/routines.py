@@ -52,6 +52,7 @@ from bot.core.routines import (
 )
 from bot.telegram.keyboards import topic_button
 from bot.telegram.pictures import send_foot_map
+from bot.telegram.sending import send_text
 from bot.telegram.services import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ async def _send_step(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: Rout
             context.bot, chat_id, services.foot_maps, step.area, caption=text, reply_markup=buttons
         )
     else:
-        await context.bot.send_message(chat_id, text, reply_markup=buttons)
+        await send_text(context.bot, chat_id, text, buttons, raise_errors=True)
 
 
 async def _show_current_step(
@@ -190,10 +191,11 @@ async def _finish(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: Routine
         del _runs(services)[chat_id]
     _cancel_job(context, chat_id)
     _open_feedback(services)[chat_id] = run.routine.id
-    await context.bot.send_message(
+    await send_text(
+        context.bot,
         chat_id,
         f"{closing_text(run.routine)}\n\n{FEEDBACK_QUESTION}",
-        reply_markup=feedback_buttons(run.routine.id),
+        feedback_buttons(run.routine.id),
     )
 
 
@@ -212,7 +214,7 @@ async def start_routine(
     run = RoutineRun(routine, time_scale=services.settings.time_scale)
     runs[chat_id] = run
     safety = services.knowledge.routines_file.safety
-    await context.bot.send_message(chat_id, notice + intro_text(routine, safety))
+    await send_text(context.bot, chat_id, notice + intro_text(routine, safety))
     if runs.get(chat_id) is run:
         await _show_current_step(context, chat_id, run)
     return run
@@ -265,8 +267,8 @@ async def offer_routines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if chat is None:
         return
     routines = list(get_services(context).knowledge.routines.values())
-    await context.bot.send_message(
-        chat.id, menu_text(routines) + "\n\nPick one:", reply_markup=routine_buttons(routines)
+    await send_text(
+        context.bot, chat.id, menu_text(routines) + "\n\nPick one:", routine_buttons(routines)
     )
 
 
@@ -277,7 +279,7 @@ async def stop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     run = _stop(context, chat.id)
     text = stopped_text(run.routine) if run is not None else NOTHING_RUNNING
-    await context.bot.send_message(chat.id, text)
+    await send_text(context.bot, chat.id, text)
 
 
 async def _edit_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
@@ -333,7 +335,7 @@ async def routine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         _stop(context, chat.id)
         await query.answer("Stopped.")
         await _edit_buttons(update, None)
-        await context.bot.send_message(chat.id, stopped_text(run.routine))
+        await send_text(context.bot, chat.id, stopped_text(run.routine))
     else:
         await query.answer()
 
@@ -362,7 +364,7 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if feeling == "worse":
         button = topic_button(services.knowledge, "safety")
         markup = InlineKeyboardMarkup([[button]]) if button is not None else None
-    await context.bot.send_message(chat.id, feedback_reply(feeling), reply_markup=markup)
+    await send_text(context.bot, chat.id, feedback_reply(feeling), markup)
 
 
 async def routine_stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -373,7 +375,7 @@ async def routine_stats_command(update: Update, context: ContextTypes.DEFAULT_TY
         return
     services = get_services(context)
     if user is None or user.id not in services.settings.admin_ids:
-        await context.bot.send_message(chat.id, "Sorry, that command is for the bot's admins.")
+        await send_text(context.bot, chat.id, "Sorry, that command is for the bot's admins.")
         return
     counts = services.store.routine_feedback_counts()
     lines = ["How people felt after each routine (better / same / worse):"]
@@ -381,7 +383,7 @@ async def routine_stats_command(update: Update, context: ContextTypes.DEFAULT_TY
         row = counts.get(routine.id, {})
         numbers = " / ".join(str(row.get(f, 0)) for f in FEELINGS)
         lines.append(f"{routine.title} ({routine.id}): {numbers}")
-    await context.bot.send_message(chat.id, "\n".join(lines))
+    await send_text(context.bot, chat.id, "\n".join(lines))
 
 
 # -- after a topic's answer -------------------------------------------------------------
@@ -401,7 +403,10 @@ async def foot_map_topic_extra(
     chat = update.effective_chat
     if chat is None:
         return
-    await send_foot_map(context.bot, chat.id, get_services(context).foot_maps)
+    try:
+        await send_foot_map(context.bot, chat.id, get_services(context).foot_maps)
+    except TelegramError as exc:  # the answer itself was sent; the picture is a bonus
+        log.warning("foot map not sent to chat %s: %s", chat.id, exc)
 
 
 # -- the feature contract (bot/telegram/app.py) -----------------------------------------

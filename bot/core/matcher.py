@@ -55,7 +55,9 @@ SCALE = 1.4
 ANSWER_AT = 45.0
 CLARIFY_AT = 30.0
 # A greeting needs no more than this much evidence in any other topic to win.
-GREETING_YIELDS_AT = 0.7
+GREETING_YIELDS_AT = 0.9
+# ... and at least this share of the greeting's own evidence.
+GREETING_SHARE = 0.5
 
 
 def to_score(evidence: float) -> float:
@@ -274,7 +276,7 @@ class Matcher:
         # Greetings yield to any real question.
         others = [c for c in ranked if c.id != GREETING and not c.out_of_scope]
         greeting = next((c.evidence for c in ranked if c.id == GREETING), 0.0)
-        if others and others[0].evidence >= max(GREETING_YIELDS_AT, 0.6 * greeting):
+        if others and others[0].evidence >= max(GREETING_YIELDS_AT, GREETING_SHARE * greeting):
             ranked = [c for c in ranked if c.id != GREETING]
 
         # Out-of-scope classes pool their evidence against the topics.

@@ -41,6 +41,7 @@ EMOJI_WORDS: dict[str, str] = {
     "🦶": " foot ",
     "🧘": " relax ",
     "❤": " ",
+    "≠": " different from ",
 }
 
 # Word-level rewrites applied after cleaning (multi-word forms first).

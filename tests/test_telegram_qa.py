@@ -13,6 +13,7 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
+from bot.core.reply import ReplyKind
 from bot.telegram import qa
 from bot.telegram.app import build_application
 from bot.telegram.keyboards import MAX_CALLBACK_BYTES, NONE_OF_THESE, topics_keyboard
@@ -100,6 +101,27 @@ async def test_a_question_gets_the_answer_caveat_and_follow_up_buttons(app, api,
     assert data, "an answer offers follow-up topics"
     assert all(d.startswith("t:") and d[2:] in knowledge.topics for d in data)
     assert f"t:{topic.id}" not in data
+
+
+# Chosen to land in each band of the matcher today; the rendering check holds for any band.
+BAND_EXAMPLES = ("how does it feel", "feet", "does reflexology help me sleep?", "hello there")
+
+
+async def test_every_kind_of_reply_is_rendered_with_its_buttons(app, api) -> None:
+    companion = app.bot_data[SERVICES_KEY].companion
+    kinds = set()
+    for text in BAND_EXAMPLES:
+        expected = companion.respond(text)
+        kinds.add(expected.kind)
+        [message, *_extras] = await converse(api, text)
+        assert message["text"] == expected.text
+        wanted = [f"t:{topic_id}" for topic_id in expected.suggestions]
+        if expected.kind is ReplyKind.CLARIFY:
+            wanted.append(NONE_OF_THESE)
+        assert button_data(message) == wanted, text
+    assert {ReplyKind.CLARIFY, ReplyKind.FALLBACK, ReplyKind.ANSWER} <= kinds, (
+        "the matcher moved: pick new BAND_EXAMPLES so every band is still covered"
+    )
 
 
 async def test_a_button_press_is_answered_through_the_same_path(app, api, knowledge) -> None:

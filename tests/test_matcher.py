@@ -1,0 +1,87 @@
+"""The matcher and normaliser, through the real knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.matcher import Matcher, to_score
+from bot.core.normalize import Normalizer, clean, stem
+
+
+@pytest.fixture(scope="module")
+def matcher(knowledge) -> Matcher:
+    return Matcher(knowledge)
+
+
+def test_clean_handles_case_accents_apostrophes_and_runs() -> None:
+    assert clean("Can’t  SLEEEEP!!! Café") == "cant sleep cafe"
+    assert clean("I am sooooo tired") == "im soo tired"
+    assert clean("\x00\x07 \t") == ""
+    assert clean("what is foot acupuncture?") == "whats reflexology"
+
+
+def test_stem_meets_word_forms() -> None:
+    assert stem("relaxing") == stem("relaxation") == stem("relaxed") == "relax"
+    assert stem("headaches") == stem("headache")
+
+
+def test_typo_correction_only_towards_domain_words() -> None:
+    normalizer = Normalizer(["reflexology", "sleep", "weather", "related"], known=["weather"])
+    assert normalizer.correct("reflexolgy") == "reflexology"
+    # "whether" is a known word and must never become "weather"
+    assert normalizer.correct("whether") == "whether"
+    # a form of "relaxed" is not in this vocabulary, but "related" is: guarded
+    # by the known common words list
+    assert normalizer.correct("seeing") == "seeing"
+    assert normalizer.correct("sleeep") == "sleep"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("cant drop off at night lately", "sleep"),
+        ("my toes are frozen all the time", "circulation"),
+        ("is there any proof it works", "evidence"),
+        ("where is the liver point on the foot", "foot-map"),
+        ("is reflexology the same as acupressure", "acupuncture-difference"),
+        ("wat is reflexolgy", "what-is-reflexology"),
+        ("can i stop my tablets and do reflexology instead", "medical-advice"),
+        ("how much does a session cost", "session"),
+        ("does it balance your qi", "energy-flow"),
+        ("teach me a self massage i can do at home", "routine"),
+        ("send me a daily tip", "tip"),
+        ("hello!", "greeting"),
+    ],
+)
+def test_topics_from_varied_wording(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+def test_greeting_yields_to_a_real_question(matcher: Matcher) -> None:
+    assert matcher.match("hi, does it help sleep?").topic == "sleep"
+    assert matcher.match("hi there").topic == "greeting"
+
+
+def test_out_of_scope_classes_compete(matcher: Matcher) -> None:
+    result = matcher.match("what shoes are best for running a marathon")
+    assert result.topic is None
+    assert result.out_of_scope is not None
+    assert matcher.match("weather in rome this weekend").topic is None
+
+
+def test_gibberish_has_no_topic(matcher: Matcher) -> None:
+    assert matcher.match("zxqv bnmlk").topic is None
+    assert matcher.match("").topic is None
+
+
+def test_score_and_runners_up(matcher: Matcher) -> None:
+    result = matcher.match("does reflexology help with stress and sleep")
+    assert result.topic in {"relaxation", "sleep"}
+    assert 0 <= result.score <= 100
+    assert {result.topic, *result.topics} >= {"relaxation", "sleep"}
+    assert all(c.score <= result.score for c in result.runners_up)
+
+
+def test_to_score_is_monotonic() -> None:
+    assert to_score(0) == 0
+    assert 0 < to_score(0.5) < to_score(1) < to_score(3) < 100

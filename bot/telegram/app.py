@@ -63,7 +63,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Updates of different chats run concurrently; one chat's updates run in order.
 
     A user who types "/start" then a question gets the answers in that order, while a slow
-    routine or upload in one chat never holds up another.
+    upload in one chat never holds up another. (A waiting update holds one of the
+    ``max_concurrent_updates`` slots; one user cannot send fast enough to fill 64.)
     """
 
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:

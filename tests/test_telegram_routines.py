@@ -126,6 +126,10 @@ async def test_a_routine_runs_in_order_at_its_pace_then_counts_how_you_feel(
     assert "doctor" in kind_note["text"]
     assert callback_data(kind_note) == ["t:safety"]
     assert store.routine_feedback_counts() == {"quick-calm": {"worse": 1}}
+    # The button goes through the same path as asking about safety.
+    safety_start = knowledge.topics["safety"].answer.split(".")[0]
+    api.push_callback(CHAT, "t:safety")
+    await api.wait_for(lambda calls: any(safety_start in shown(c) for c in sends(calls)))
 
     # A second press on the same question is thanked but not counted again.
     api.push_callback(CHAT, "fb:quick-calm:better")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from bot.core.knowledge import Knowledge, Routine
+from bot.core.reply import ReplyKind
 from bot.core.routines import (
     FEEDBACK_QUESTION,
     FEELINGS,
@@ -42,6 +43,7 @@ BANNER = (
     "'quit' to leave."
 )
 GOODBYE = "Goodbye, and take care of your feet."
+MAP_HINT = "(To see the chart as pictures, run: python -m bot maps out/foot_maps)"
 FAST_NOTE = "(Fast mode: the steps follow each other without waiting.)"
 
 
@@ -191,13 +193,16 @@ class ConsoleChat:
     def answer(self, text: str) -> None:
         reply = self.companion.respond(text)
         self.say(reply.text)
-        if reply.topic == "routine":
-            self.offer_routines()
-        elif reply.topic == "tip":
+        if reply.topic == "tip":
             self.give_tip()
-        if reply.suggestions:
+        elif reply.topic == "foot-map":
+            self.say(MAP_HINT)
+        # A "did you mean ...?" already lists its candidates in the text.
+        if reply.suggestions and reply.kind is not ReplyKind.CLARIFY:
             names = [self._topic_name(topic_id) for topic_id in reply.suggestions]
             self.say("You could also ask about: " + ", ".join(names))
+        if reply.topic == "routine":
+            self.offer_routines()  # last, so its question is the last thing on screen
 
     def _topic_name(self, topic_id: str) -> str:
         topic = self.knowledge.topics.get(topic_id)

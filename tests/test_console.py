@@ -170,3 +170,9 @@ def test_tip_topic_prints_a_tip(knowledge) -> None:
     assert companion.replies[0].topic == "tip"
     tip_line = next(line for line in out.splitlines() if line.startswith("Tip: "))
     assert tip_line.removeprefix("Tip: ") in {tip.text for tip in knowledge.tips}
+
+
+def test_foot_map_topic_points_to_the_pictures(knowledge) -> None:
+    _, out, companion = chat(knowledge, "which part of the foot matches which part of the body\n")
+    assert companion.replies[0].topic == "foot-map"
+    assert "python -m bot maps" in out

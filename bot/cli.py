@@ -112,10 +112,10 @@ def cmd_kb_check(knowledge: Knowledge) -> int:
 def cmd_eval(knowledge: Knowledge, path: Path) -> int:
     """Print accuracy figures for a labelled file."""
     from bot.core.companion import Companion
-    from bot.core.evaluation import evaluate, format_report, read_labelled
+    from bot.core.evaluation import evaluate, format_report, load_rows
 
     try:
-        rows = read_labelled(path)
+        rows = load_rows(path)
     except (OSError, ValueError) as exc:
         print(f"Cannot read {path}: {exc}", file=sys.stderr)
         return 1

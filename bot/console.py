@@ -128,6 +128,8 @@ class ConsoleChat:
             while True:
                 line = self._read()
                 if line is None:
+                    if self.interactive:
+                        self.say()  # Ctrl-D leaves the cursor after the prompt
                     break
                 if not self.handle(line):
                     break

@@ -176,3 +176,17 @@ def test_foot_map_topic_points_to_the_pictures(knowledge) -> None:
     _, out, companion = chat(knowledge, "which part of the foot matches which part of the body\n")
     assert companion.replies[0].topic == "foot-map"
     assert "python -m bot maps" in out
+
+
+def test_an_interactive_terminal_gets_a_prompt(knowledge) -> None:
+    class Keyboard(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = io.StringIO()
+    status = run_chat(
+        SpyCompanion(knowledge), knowledge, stdin=Keyboard("hello\n"), stdout=out
+    )
+    assert status == 0
+    assert out.getvalue().count("You: ") == 2  # before "hello" and before end of input
+    assert out.getvalue().endswith(f"You: \n{GOODBYE}\n")

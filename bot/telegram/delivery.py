@@ -3,8 +3,8 @@
 Telegram allows about 30 messages per second overall and about one per second per
 chat; above that it answers 429 with ``retry_after``. ``PacedSender`` keeps under both
 with reservations on a shared schedule (a token bucket with a burst of one: each send
-takes the next free slot, ``1/rate`` seconds after the previous one, and a chat's
-next slot is at least ``per_chat_interval`` after its last). It does not rely on
+takes the next free slot, ``1/rate`` seconds after the previous one; a chat is not
+given a slot until ``per_chat_interval`` has passed since its last one). It does not rely on
 ``AIORateLimiter``, which by default does not retry.
 
 What happens to one send (``Outcome``):
@@ -117,27 +117,30 @@ class PacedSender:
 
     # -- pacing -------------------------------------------------------------------------
 
-    def _reserve(self, chat_id: int) -> float:
-        """Reserve a slot for ``chat_id``; return how long to wait for it."""
-        now = self._clock()
-        start = max(now, self._paused_until)
-        if self.rate is not None:
-            start = max(start, self._next_slot)
-            start = max(start, self._chat_next.get(chat_id, 0.0))
-            self._next_slot = start + 1.0 / self.rate
-            self._chat_next[chat_id] = start + self.per_chat_interval
-            if len(self._chat_next) > 50_000:  # forget chats whose slot is in the past
-                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
-        return start - now
-
     async def _wait_for_slot(self, chat_id: int) -> None:
-        # Reservation is synchronous (no await between reading and moving the schedule),
-        # so concurrent senders on one event loop never take the same slot.
+        """Wait until this chat may be sent to, then take the next overall slot.
+
+        The chat's own interval is waited out first, without holding an overall slot,
+        so one busy chat never leaves the overall schedule idle. Reserving is
+        synchronous (no await between reading and moving the schedule), so concurrent
+        senders on one event loop never take the same slot.
+        """
         while True:
-            delay = self._reserve(chat_id)
-            if delay > 0:
-                await self._sleep(delay)
-            # A 429 that arrived while we slept moves everyone back.
+            now = self._clock()
+            ready = max(self._paused_until, self._chat_next.get(chat_id, 0.0))
+            if ready > now:
+                await self._sleep(ready - now)
+                continue
+            start = now
+            if self.rate is not None:
+                start = max(now, self._next_slot)
+                self._next_slot = start + 1.0 / self.rate
+                self._chat_next[chat_id] = start + self.per_chat_interval
+                if len(self._chat_next) > 50_000:  # forget chats whose interval is over
+                    self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+            if start > now:
+                await self._sleep(start - now)
+            # A 429 that arrived while we slept moves everyone back: queue again.
             if self._clock() + 1e-9 >= self._paused_until:
                 return
 

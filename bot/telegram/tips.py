@@ -590,10 +590,15 @@ async def post_init(application: Application) -> None:
         return
     for job in job_queue.get_jobs_by_name(JOB_NAME):
         job.schedule_removal()
+    # A catch-up pass right away (an interval trigger added before the scheduler starts
+    # would skip its first, already-past run), then one every ``interval`` seconds.
+    job_queue.run_once(
+        _dispatch_job, when=0, name=JOB_NAME, job_kwargs={"misfire_grace_time": None}
+    )
     job_queue.run_repeating(
         _dispatch_job,
         interval=state.interval,
-        first=0,
+        first=state.interval,
         name=JOB_NAME,
         job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )

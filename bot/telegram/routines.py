@@ -170,9 +170,9 @@ async def _show_current_step(
         await _send_step(context, chat_id, run)
     except Forbidden:
         # The person blocked the bot: nobody is listening any more.
-        _cancel_job(context, chat_id)
         run.stop()
-        _runs(get_services(context)).pop(chat_id, None)
+        if _runs(get_services(context)).get(chat_id) is run:
+            _stop(context, chat_id)
         return
     except TelegramError as exc:
         # Keep the pace even if one step could not be delivered.

@@ -40,7 +40,7 @@ async def say(api, text: str, chat_id: int = CHAT) -> dict[str, Any]:
     before = len(api.sent("sendMessage", chat_id))
     api.push_text(chat_id, text)
     await api.wait_for_sent("sendMessage", count=before + 1, chat_id=chat_id)
-    await api.wait_until_idle()
+    await api.wait_until_idle(quiet=0.05)
     return api.sent("sendMessage", chat_id)[before]
 
 
@@ -48,7 +48,7 @@ async def press(api, data: str, chat_id: int = CHAT) -> None:
     before = len(api.calls)
     api.push_callback(chat_id, data)
     await api.wait_for(lambda calls: any(c.method == "answerCallbackQuery" for c in calls[before:]))
-    await api.wait_until_idle()
+    await api.wait_until_idle(quiet=0.05)
 
 
 async def test_tip_twice_gives_two_different_real_tips(app, api, clock) -> None:
@@ -214,7 +214,7 @@ async def test_tip_topic_message_gives_a_tip_and_offers_subscription(app, api, c
     await api.wait_for(
         lambda _c: any("tip:daily" in buttons(m) for m in api.sent("sendMessage", CHAT))
     )
-    await api.wait_until_idle()
+    await api.wait_until_idle(quiet=0.05)
     offer = next(m for m in api.sent("sendMessage", CHAT) if "tip:daily" in buttons(m))
     assert offer["text"].removeprefix("💡 ").strip() in tip_texts(app)
 

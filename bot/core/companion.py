@@ -21,8 +21,9 @@ from bot.core.replies import (
 from bot.core.reply import Reply
 from bot.core.safety import SafetyScreen
 
-# Longer messages are cut before screening and matching.
-MAX_INPUT_CHARS = 2000
+# Telegram's message limit: the whole of any real message is screened for red flags
+# (the matcher itself reads only the start).
+MAX_INPUT_CHARS = 4096
 # When the two best topics are this close (in evidence) and the best is not
 # confident, ask which one was meant.
 AMBIGUOUS_GAP = 0.08

@@ -14,7 +14,7 @@ from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile
 from bot.core.normalize import clean
 
 # Messages are cut to this many characters before screening (keeps it fast).
-MAX_CHARS = 2000
+MAX_CHARS = 4096  # Telegram's message limit: screen every real message whole
 
 
 @dataclass(frozen=True)

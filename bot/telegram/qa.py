@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 TOPIC_EXTRAS_KEY = "topic_extras"  # bot_data: topic id -> extra senders (set by the app)
 START_TOPICS = ("what-is-reflexology", "benefits", "evidence", "safety", "routine", "tip")
-MAX_QUESTION_CHARS = 1000  # the matcher needs no more; the rest is ignored
 
 WELCOME = (
     "Hello! I'm a companion for foot reflexology, the practice of pressing points on the "
@@ -184,7 +183,7 @@ async def _answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
             await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         except TelegramError as exc:
             log.debug("chat action failed: %s", exc)
-    reply = get_services(context).companion.respond(text[:MAX_QUESTION_CHARS])
+    reply = get_services(context).companion.respond(text)
     await send_reply(update, context, reply)
 
 
@@ -231,7 +230,7 @@ async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.edited_message
     if message is None or not message.text:
         return
-    reply = get_services(context).companion.respond(message.text[:MAX_QUESTION_CHARS])
+    reply = get_services(context).companion.respond(message.text)
     if reply.kind is ReplyKind.URGENT or reply.urgent:
         await send_reply(update, context, reply)
 

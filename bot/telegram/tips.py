@@ -68,6 +68,9 @@ log = logging.getLogger(__name__)
 STATE_KEY = "tips"  # Services.state: the TipsRuntime
 JOB_NAME = "daily-tips-dispatcher"
 DISPATCH_INTERVAL = 30.0  # seconds between two passes; a tip is at most this late
+# Below Telegram's ~30/s so that replies to people chatting during a big morning
+# batch still fit within the bot's overall limit.
+DAILY_TIPS_RATE = 25.0
 TIME_PRESETS = ("07:00", "09:00", "12:00", "18:00", "21:00")
 COMMON_ZONES = (
     "Europe/London",
@@ -122,7 +125,7 @@ class DispatchReport:
 class TipsRuntime:
     """The feature's runtime state; tests swap ``clock`` and ``sender``."""
 
-    sender: PacedSender = field(default_factory=PacedSender)
+    sender: PacedSender = field(default_factory=lambda: PacedSender(rate=DAILY_TIPS_RATE))
     clock: Callable[[], datetime] = _utcnow
     interval: float = DISPATCH_INTERVAL
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

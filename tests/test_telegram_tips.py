@@ -209,14 +209,21 @@ async def test_plain_start_does_not_subscribe(app, api, clock) -> None:
     assert sub is None or sub.subscribed is False
 
 
-async def test_tip_topic_message_gives_a_tip_and_offers_subscription(app, api, clock) -> None:
-    api.push_text(CHAT, "can you give me a tip please")
-    await api.wait_for(
-        lambda _c: any("tip:daily" in buttons(m) for m in api.sent("sendMessage", CHAT))
-    )
+@pytest.mark.parametrize("how", ["typed", "button"])
+async def test_tip_topic_gives_a_tip_and_offers_subscription(app, api, clock, how) -> None:
+    if how == "typed":
+        api.push_text(CHAT, "tip of the day please")
+    else:
+        api.push_callback(CHAT, "t:tip")  # the Q&A topic button: the same reply path
+
+    def offer() -> list[dict[str, Any]]:
+        return [m for m in api.sent("sendMessage", CHAT) if "tip:daily" in buttons(m)]
+
+    await api.wait_for(lambda _calls: offer())
     await api.wait_until_idle(quiet=0.05)
-    offer = next(m for m in api.sent("sendMessage", CHAT) if "tip:daily" in buttons(m))
-    assert offer["text"].removeprefix("💡 ").strip() in tip_texts(app)
+    [message] = offer()
+    assert message["text"].removeprefix("💡 ").strip() in tip_texts(app)
+    assert store(app).get(CHAT).tip_position == 1
 
 
 async def test_commands_are_in_the_menu(app, api, clock) -> None:
@@ -249,3 +256,22 @@ async def test_dispatcher_sends_due_tip_once_and_unsubscribes_blocked(app, api, 
 async def test_dispatcher_job_is_registered_at_start(app, api, clock) -> None:
     jobs = app.job_queue.get_jobs_by_name(tips_feature.JOB_NAME)
     assert len(jobs) == 1
+
+
+async def test_blocking_the_bot_unsubscribes_at_once(app, api, clock) -> None:
+    await say(api, "/daily 20:00")
+    user = {"id": CHAT, "is_bot": False, "first_name": "Tester"}
+    bot_user = {"id": 123456, "is_bot": True, "first_name": "Reflexology Test Bot"}
+    api.push_update(
+        {
+            "my_chat_member": {
+                "chat": {"id": CHAT, "type": "private", "first_name": "Tester"},
+                "from": user,
+                "date": 1780000000,
+                "old_chat_member": {"user": bot_user, "status": "member"},
+                "new_chat_member": {"user": bot_user, "status": "kicked", "until_date": 0},
+            }
+        }
+    )
+    await api.wait_until_idle(quiet=0.05)
+    assert store(app).get(CHAT).subscribed is False

@@ -38,12 +38,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     filters,
@@ -519,6 +520,16 @@ async def tip_extra(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: A
     await send_text(context.bot, chat.id, f"💡 {text}", markup)
 
 
+async def bot_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Unsubscribe a chat as soon as Telegram says the bot was blocked or removed."""
+    member = update.my_chat_member
+    if member is None:
+        return
+    gone = member.new_chat_member.status in {ChatMember.BANNED, ChatMember.LEFT}
+    if gone and get_services(context).store.unsubscribe(member.chat.id):
+        log.info("chat %s blocked or removed the bot: unsubscribed", member.chat.id)
+
+
 # -- the dispatcher ------------------------------------------------------------------------
 
 
@@ -626,6 +637,7 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(settings_button, pattern=r"^set:"),
         CallbackQueryHandler(timezone_button, pattern=r"^tz:"),
         CallbackQueryHandler(forget_button, pattern=r"^forget:"),
+        ChatMemberHandler(bot_blocked, ChatMemberHandler.MY_CHAT_MEMBER),
     ]
 
 

@@ -15,6 +15,12 @@ Every topic and every out-of-scope class collects *evidence* from a message:
   at all (``domain_words``), so "reflexology" tips a message towards the
   topics and away from the out-of-scope classes.
 
+A few *frames* (the shape of the question rather than its subject) then decide
+between topics that share the same subject words; see ``FRAMES``. A condition
+plus "can I still have it?" is a safety question whatever the condition, "should I
+see someone?" is medical advice whatever hurts, "walk me through ..." asks for a
+routine even before bed, and "which part of the foot is ..." asks for the map.
+
 Out-of-scope classes (shoes, weather, recipes, code...) compete with the topics:
 when they hold more evidence than the best topic, the message is out of scope.
 Greetings win only when no other topic has real evidence ("hi, does it help
@@ -25,6 +31,7 @@ sleep?" is about sleep). Evidence becomes a 0-100 score with
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -58,6 +65,93 @@ CLARIFY_AT = 30.0
 GREETING_YIELDS_AT = 0.9
 # ... and at least this share of the greeting's own evidence.
 GREETING_SHARE = 0.5
+
+
+# --- Frames --------------------------------------------------------------------
+# Regular expressions over the message's normalised words (see normalize.clean:
+# "it is" -> "its", "i am" -> "im", "can not" -> "cant").
+
+_WHO = r"(?:i|we|he|she|they|you|my \w+|someone|people|anyone|one)"
+# "can I (still) have it", "is it ok/safe", "ok for me", "should I avoid it"
+PERMISSION = re.compile(
+    rf"\b(?:can|could|may|should|shall) {_WHO} (?:still |safely |even |also |ever )?"
+    r"(?:have|get|do|try|book|go for|receive|keep|continue|carry on|use|go|be treated)\b"
+    r"|\b(?:is|its|would|will|was) (?:it|this|that|reflexology|foot reflexology|a foot massage|"
+    r"foot massage|a foot rub|a session|massage|it still|reflexology still) "
+    r"(?:still |even |really |be |actually )?"
+    r"(?:ok|okay|safe|alright|fine|wise|advisable|risky|dangerous|harmful|a good idea|"
+    r"a bad idea|allowed|a problem|an issue|suitable)\b"
+    r"|\bits (?:still )?(?:ok|okay|safe|alright|fine)\b"
+    r"|\b(?:ok|okay|safe|alright|fine|suitable|allowed|good) (?:to|for) (?:me|him|her|them|us|"
+    r"have|get|do|go|book|try|use|someone|people|anyone|somebody)\b"
+    r"|\bshould (?:i|we|he|she|they) (?:avoid|skip|wait|stay away|postpone|cancel|hold off)\b"
+    r"|\b(?:any|a|is there a|what) risks?\b|\bsafe (?:with|after|during|while|if|when)\b"
+)
+# "instead of my tablets": that is medical advice, not safety
+REPLACING = re.compile(
+    r"\b(?:instead of|rather than|replace|replacing|substitute|alternative to|stop taking|"
+    r"come off|swap|ditch|quit|quitting|give up|giving up|drop my|skip my|stop my|stop his|"
+    r"stop her|stop their|alongside|on top of|together with)\b"
+)
+# "should I see someone", "time to see a doctor"
+PROFESSIONAL = (
+    r"(?:doctor|doc|gp|dr|physio|physiotherapist|specialist|professional|expert|consultant|"
+    r"physician|nurse|podiatrist|pharmacist|medic|osteopath|chiropractor|someone|somebody|"
+    r"anyone|a pro)"
+)
+SEE_SOMEONE = re.compile(
+    rf"\b(?:see|visit|consult|ask|call|check with|talk to|speak to|get (?:it )?checked by) "
+    rf"(?:a |an |my |the |your |another |other |some |a real |a proper )?{PROFESSIONAL}\b"
+    r"|\b(?:see|try) (?:someone|somebody) else\b"
+    r"|\bget (?:it |this |them )?(?:checked|looked at|seen to)\b"
+)
+NOT_IMPROVING = re.compile(
+    r"\b(?:hasnt|havent|isnt|wasnt|arent|not|no|didnt|doesnt|dont|never|still not) "
+    r"(?:improv\w*|getting better|got better|get better|gone|going away|gone away|better|"
+    r"shifted|budged|eased|helped|helping|changed|working|worked)\b"
+    r"|\b(?:getting|got|gotten|still) worse\b|\bno (?:change|difference|improvement)\b"
+    r"|\b(?:despite|lasted|keeps coming back|wont go away|not going away|still (?:hurts|hurting|"
+    r"sore|aching|painful|there|bad|the same))\b"
+)
+WHAT_NEXT = re.compile(
+    r"\b(?:should i|shall i|what should|what now|what next|what do i do|what can i do|"
+    r"do i need|is it time|time to|who should|where should)\b"
+)
+# "walk me through a routine", "guide me", "something I can do now"
+GUIDE_ME = re.compile(
+    r"\b(?:lead|walk|talk|take|guide|coach|run|step) (?:me|us|my \w+) through\b"
+    r"(?! (?:what|how|why|whether|the (?:science|evidence|research|history|theory|idea|"
+    r"map|chart|costs?|prices?|risks?|benefits|studies))\b)"
+    r"|\bguide me\b(?! (?:to|on) (?:a|the) (?:practitioner|reflexologist|map|chart)\b)"
+    r"|\b(?:do|try) (?:it|one|this|a routine|something) (?:with me|together)\b"
+    r"|\b(?:something|anything|stuff) (?:i can |to |we can )?(?:do|try) (?:right )?now\b"
+    r"|\bshow me how to (?:do|massage|rub|press|work)\b"
+)
+# "which part of the foot is the thyroid", "where on the sole is the liver"
+_FOOT = r"(?:foot|feet|sole|soles|toe|toes|heel|heels|arch|instep)"
+WHICH_PART = re.compile(
+    rf"\b(?:which|what|wat) (?:part|spot|point|area|zone|bit|section|region|side|place|reflex|"
+    rf"toe|pressure point)s? (?:of|on|in|under) (?:the |my |your |a |each )?{_FOOT}\b"
+    rf"|\bwhere (?:on|in|under) (?:the |my |your |a )?{_FOOT}\b"
+    r"|\b(?:which|what) (?:part|spot|point|area|zone|bit|toe)s? (?:is|are|matches|match|"
+    r"corresponds?|relates?|links?|connects?|goes|is for|are for|for)\b"
+)
+
+# How far a frame puts its topic ahead of the best other class.
+FRAME_MARGIN = 0.6
+# A bonus (not a win) for the foot-map frame: "which part of the foot helps my
+# headache?" may still be a pain question.
+WHICH_PART_BONUS = 1.2
+# Safety words that belong to the permission frame itself, not to a condition.
+_FRAME_WORDS = {
+    stem(w)
+    for w in "safe safely safety ok okay fine allowed should risk risks risky harm harmful "
+    "danger dangerous unsafe avoid suitable unsuitable".split()
+}
+SAFETY = "safety"
+MEDICAL = "medical-advice"
+ROUTINE = "routine"
+FOOT_MAP = "foot-map"
 
 
 def to_score(evidence: float) -> float:
@@ -201,6 +295,12 @@ class Matcher:
         self._greeting_index = next(
             (i for i, c in enumerate(self.classes) if c.id == GREETING), -1
         )
+        self._index: dict[str, int] = {
+            c.id: i for i, c in enumerate(self.classes) if c.is_topic
+        }
+        self._oos_indexes: tuple[int, ...] = tuple(
+            i for i, c in enumerate(self.classes) if not c.is_topic
+        )
 
     @staticmethod
     def _content(words: list[str]) -> list[str]:
@@ -256,7 +356,55 @@ class Matcher:
             for owner, similarity in best.items():
                 share = (similarity - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
                 totals[owner] += SIMILARITY_WEIGHT * share
+        self._apply_frames(totals, " ".join(words), stem_set, sequence, domain)
         return totals, words
+
+    def _condition(self, stem_set: set[str], sequence: str) -> bool:
+        """Does the message name a condition the safety topic knows (not just "safe")?"""
+        item = self.classes[self._index[SAFETY]]
+        if any(w in item.words for w in stem_set - _FRAME_WORDS):
+            return True
+        return any(
+            phrase in sequence and not set(phrase.split()) <= _FRAME_WORDS | STOP_WORDS
+            for phrase in item.phrases
+        )
+
+    def _apply_frames(
+        self, totals: list[float], text: str, stem_set: set[str], sequence: str, domain: bool
+    ) -> None:
+        """Let the shape of the question decide between topics sharing its subject."""
+        index = self._index
+
+        def win(topic: str) -> None:
+            position = index[topic]
+            best_other = max(
+                (t for i, t in enumerate(totals) if i != position and i != self._greeting_index),
+                default=0.0,
+            )
+            totals[position] = max(totals[position], best_other + FRAME_MARGIN)
+
+        def oos_evidence() -> float:
+            return max((totals[i] for i in self._oos_indexes), default=0.0)
+
+        if GUIDE_ME.search(text) and (domain or oos_evidence() == 0.0):
+            win(ROUTINE)
+            return
+        asks_next = SEE_SOMEONE.search(text) or (
+            NOT_IMPROVING.search(text) and WHAT_NEXT.search(text)
+        )
+        if asks_next and (domain or totals[index[MEDICAL]] > 0 or oos_evidence() == 0.0):
+            win(MEDICAL)
+            return
+        if (
+            PERMISSION.search(text)
+            and not REPLACING.search(text)
+            and (domain or oos_evidence() == 0.0)
+            and self._condition(stem_set, sequence)
+        ):
+            win(SAFETY)
+            return
+        if WHICH_PART.search(text):
+            totals[index[FOOT_MAP]] += WHICH_PART_BONUS
 
     def match(self, text: str) -> MatchResult:
         """The best topic for ``text`` with its score and runners-up."""

@@ -151,6 +151,42 @@ _SUFFIXES: tuple[tuple[str, str, int], ...] = (
 )
 
 
+# Words whose "-er" is part of the word, not a suffix: stripping it would make
+# them meet a different word ("shoulder" -> "should", "number" -> "numb",
+# "corner" -> "corn", "flower" -> "flow", "bother" -> "both").
+_ER_WORDS: frozenset[str] = frozenset(
+    """
+    shoulder number corner shower flower bother mother father brother sister daughter
+    finger winter summer dinner cancer bladder hammer answer partner matter letter better
+    border center temper tender water power paper ginger danger anger hunger ladder butter
+    litter chapter computer monster silver lavender pepper powder spider poster fever ulcer
+    liver other never ever over under after later order lower upper toddler blister
+    """.split()
+)
+
+# Spellings of common words that the typo corrector leaves alone (too short, or
+# chat spellings): rewritten word for word before matching.
+SLANG: dict[str, str] = {
+    "wat": "what",
+    "wot": "what",
+    "wut": "what",
+    "whut": "what",
+    "wats": "whats",
+    "hw": "how",
+    "hru": "how are you",
+    "ppl": "people",
+    "sth": "something",
+    "smth": "something",
+    "prob": "probably",
+    "tho": "though",
+    "rly": "really",
+    "srsly": "seriously",
+    "feets": "feet",
+    "footsies": "feet",
+    "tootsies": "feet",
+}
+
+
 def strip_accents(text: str) -> str:
     """Remove accents: "café" -> "cafe"."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -181,6 +217,10 @@ def stem(word: str) -> str:
         return word
     if word.endswith(("ss", "us", "is")) and len(word) <= 5:
         return word
+    if word in _ER_WORDS:
+        return word
+    if word.endswith("s") and word[:-1] in _ER_WORDS:
+        return word[:-1]
     for suffix, replacement, minimum in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= minimum:
             if suffix == "s" and word.endswith(("ss", "us", "is")):
@@ -253,12 +293,20 @@ class Normalizer:
 
     def tokens(self, text: str) -> list[str]:
         """Cleaned, typo-corrected words (stop words kept)."""
-        return [self.correct(word) for word in clean(text).split()]
+        found: list[str] = []
+        for word in clean(text).split():
+            slang = SLANG.get(word)
+            if slang is not None:
+                found.extend(slang.split())
+            else:
+                found.append(self.correct(word))
+        return found
 
 
 __all__ = [
     "COMMON_WORDS",
     "EMOJI_WORDS",
+    "SLANG",
     "STOP_WORDS",
     "Normalizer",
     "clean",

@@ -1,20 +1,37 @@
 """The safety screen: red-flag symptoms are caught before any topic matching.
 
 Patterns live in ``knowledge/red_flags.yaml`` and run on ``normalize.clean``
-text. Global ``guards`` (harmless look-alikes such as "the heart point on the
-foot" or "had a clot years ago") are blanked out first, so the rest of the
-message is still screened; a flag's own ``unless`` patterns silence that flag.
+text, after the file's ``spellings`` have put common misspellings right
+("chset" -> "chest"). Global ``guards`` (harmless look-alikes such as "the heart
+point on the foot" or "had a clot years ago") are blanked out first, so the rest
+of the message is still screened; a flag's own ``unless`` patterns silence that
+flag.
+
+Speed: there are a few hundred patterns, and each regex search costs a
+microsecond or more. Each pattern is therefore given, once, an *anchor*: the
+literal word beginnings one of which must start a word of the message for the
+pattern to match at all (read from the pattern's parse tree: a ``\\b`` followed
+by literal text or a group of literal alternatives). A message only runs the
+patterns whose anchor it contains. Patterns without a usable anchor always run.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile
 from bot.core.normalize import clean
 
+try:  # the standard library's regex parser (Python 3.11+ name, then the old one)
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
 # Messages are cut to this many characters before screening (keeps it fast).
-MAX_CHARS = 4096  # Telegram's message limit: screen every real message whole
+MAX_CHARS = 2000
+
+_MIN_ANCHOR = 2  # anchors shorter than this filter nothing; the pattern always runs
 
 
 @dataclass(frozen=True)
@@ -25,31 +42,163 @@ class Screen:
     matched: str  # the text that matched, for logs and tests
 
 
+def _leading(items: list) -> set[str] | None:  # type: ignore[type-arg]
+    """The literal texts one of which every match of ``items`` starts with, or None."""
+    text = ""
+    count = 0
+    for op, arg in items:
+        if op is not _sre_parse.LITERAL:
+            break
+        text += chr(arg)
+        count += 1
+    rest = items[count:]
+    more = _first(rest[0]) if rest else None
+    if more is None:
+        return {text} if text else None
+    return {text + start for start in more}
+
+
+def _first(item: tuple) -> set[str] | None:  # type: ignore[type-arg]
+    """The literal texts one of which every match of one parsed item starts with."""
+    op, arg = item
+    if op is _sre_parse.SUBPATTERN:
+        return _leading(list(arg[-1]))
+    if op is _sre_parse.BRANCH:
+        found: set[str] = set()
+        for branch in arg[1]:
+            starts = _leading(list(branch))
+            if starts is None:
+                return None
+            found |= starts
+        return found
+    if op in (_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT) and arg[0] >= 1:
+        return _leading(list(arg[2]))
+    return None
+
+
+def anchor(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Word beginnings one of which a message needs for ``pattern`` to match.
+
+    None when the pattern has no such anchor (it must always be tried).
+    """
+    try:
+        items = list(_sre_parse.parse(pattern.pattern, pattern.flags))
+    except Exception:  # pragma: no cover - compiled already, so it parses
+        return None
+    return _anchor(items)
+
+
+def _anchor(items: list) -> frozenset[str] | None:  # type: ignore[type-arg]
+    if len(items) == 1 and items[0][0] is _sre_parse.BRANCH:
+        found: set[str] = set()
+        for branch in items[0][1][1]:
+            words = _anchor(list(branch))
+            if words is None:
+                return None
+            found |= words
+        return frozenset(found)
+    best: frozenset[str] | None = None
+    for index, (op, arg) in enumerate(items):
+        if not (op is _sre_parse.AT and arg is _sre_parse.AT_BOUNDARY):
+            continue
+        starts = _leading(items[index + 1 :])
+        if not starts:
+            continue
+        # only the first word counts: the message is indexed word by word
+        words = frozenset(start.split(" ")[0].lower() for start in starts)
+        if any(len(word) < _MIN_ANCHOR or not word.isalnum() for word in words):
+            continue
+        if best is None or (min(map(len, words)), -len(words)) > (
+            min(map(len, best)),
+            -len(best),
+        ):
+            best = words
+    return best
+
+
+class _Gated:
+    """Patterns indexed by their anchors."""
+
+    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
+        self.patterns = patterns
+        self.always: list[int] = []
+        self.by_start: dict[str, list[int]] = {}
+        for index, pattern in enumerate(patterns):
+            words = anchor(pattern)
+            if words is None:
+                self.always.append(index)
+                continue
+            for word in words:
+                self.by_start.setdefault(word, []).append(index)
+
+    def candidates(self, starts: set[str]) -> list[int]:
+        """Indices, in order, of the patterns worth trying on a message."""
+        found = set(self.always)
+        for start in starts:
+            hits = self.by_start.get(start)
+            if hits:
+                found.update(hits)
+        return sorted(found)
+
+
+def _starts(text: str) -> set[str]:
+    """Every beginning of every word of ``text``."""
+    return {word[:end] for word in set(text.split()) for end in range(1, len(word) + 1)}
+
+
 class SafetyScreen:
     """Screens messages against the red-flag patterns."""
 
     def __init__(self, red_flags: RedFlagsFile) -> None:
         self.red_flags = red_flags
+        self._spellings = red_flags.spellings
+        self._guards = _Gated(list(red_flags.guards))
+        owners: list[RedFlag] = []
+        patterns: list[re.Pattern[str]] = []
+        for flag in red_flags.flags:
+            for pattern in flag.patterns:
+                owners.append(flag)
+                patterns.append(pattern)
+        self._owners = owners
+        self._flags = _Gated(patterns)
 
     @property
     def reply(self) -> str:
         return self.red_flags.reply
 
+    def prepare(self, text: str) -> str:
+        """The text the patterns see: cleaned, misspellings put right."""
+        cleaned = clean(text[:MAX_CHARS])
+        if self._spellings:
+            fix = self._spellings.get
+            cleaned = " ".join([fix(word, word) for word in cleaned.split()])
+        return cleaned
+
     def check(self, text: str) -> Screen | None:
         """The first red flag raised by ``text``, or None."""
-        cleaned = clean(text[:MAX_CHARS])
+        cleaned = self.prepare(text)
         if not cleaned:
             return None
+        starts = _starts(cleaned)
         screened = cleaned
-        for guard in self.red_flags.guards:
-            screened = guard.sub(" ", screened)
-        for flag in self.red_flags.flags:
-            if any(pattern.search(cleaned) for pattern in flag.unless):
+        guards = self._guards
+        for index in guards.candidates(starts):
+            screened = guards.patterns[index].sub(" ", screened)
+        if screened is not cleaned:
+            starts = _starts(screened)
+        silenced: set[str] = set()
+        flags = self._flags
+        for index in flags.candidates(starts):
+            flag = self._owners[index]
+            if flag.id in silenced:
                 continue
-            for pattern in flag.patterns:
-                found = pattern.search(screened)
-                if found is not None:
-                    return Screen(flag=flag, matched=found.group(0))
+            found = flags.patterns[index].search(screened)
+            if found is None:
+                continue
+            if any(pattern.search(cleaned) for pattern in flag.unless):
+                silenced.add(flag.id)
+                continue
+            return Screen(flag=flag, matched=found.group(0))
         return None
 
     def screen(self, text: str) -> RedFlag | None:
@@ -67,4 +216,4 @@ def screen(red_flags: RedFlagsFile, text: str) -> RedFlag | None:
     return SafetyScreen(red_flags).screen(text)
 
 
-__all__ = ["MAX_CHARS", "SafetyScreen", "Screen", "screen"]
+__all__ = ["MAX_CHARS", "SafetyScreen", "Screen", "anchor", "screen"]

@@ -3,6 +3,10 @@
 File shape::
 
     reply: <what every urgent reply says first: seek medical care now>
+    terms:                     # optional named vocabularies for the patterns
+      chest: [chest, breastbone, sternum]   # a pattern's {chest} -> (?:chest|breastbone|sternum)
+    spellings:                 # optional: misspellings rewritten before screening
+      chest: [chset, chst]
     guards: [<regex>, ...]     # text that looks alarming but is not (optional)
     flags:
       - id: chest-pain
@@ -14,7 +18,7 @@ File shape::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.knowledge.source import (
@@ -30,7 +34,9 @@ from bot.core.knowledge.source import (
 
 _FLAG_REQUIRED = {"id", "why", "patterns"}
 _FLAG_OPTIONAL = {"unless"}
-_FILE_OPTIONAL = {"reply", "guards"}
+_FILE_OPTIONAL = {"reply", "guards", "terms", "spellings"}
+_TERM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -46,15 +52,82 @@ class RedFlagsFile:
     reply: str
     guards: tuple[re.Pattern[str], ...]
     flags: tuple[RedFlag, ...]
+    spellings: dict[str, str] = field(default_factory=dict)  # misspelt word -> right one
+
+
+def _lists(head: LocatedDict, name: str, problems: Problems) -> dict[str, list[tuple[str, int]]]:
+    """A mapping of names to lists of texts, e.g. ``terms`` and ``spellings``."""
+    if name not in head:
+        return {}
+    value = head[name]
+    if not isinstance(value, LocatedDict):
+        problems.add(head.line_of(name), name, "must be a mapping of names to lists of texts")
+        return {}
+    result: dict[str, list[tuple[str, int]]] = {}
+    for key in value:
+        where = f"{name}.{key}"
+        if not isinstance(key, str) or not _TERM.fullmatch("{" + key + "}"):
+            problems.add(value.line_of(key), where, "names are lower-case letters, digits and _")
+            continue
+        result[key] = text_list_field(value, key, problems, name, 1)
+    return result
+
+
+def _expand(pattern: str, terms: dict[str, str], problems: Problems, line: int, where: str) -> str:
+    """``pattern`` with each ``{name}`` replaced by that term's alternatives."""
+
+    def replace(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in terms:
+            problems.add(line, where, f"unknown term {{{name}}} (define it under terms:)")
+            return "(?!)"
+        return terms[name]
+
+    return _TERM.sub(replace, pattern)
+
+
+def _terms(head: LocatedDict, problems: Problems) -> dict[str, str]:
+    """Each term as a regex group; a term may use the terms defined above it."""
+    terms: dict[str, str] = {}
+    for name, items in _lists(head, "terms", problems).items():
+        parts = [
+            _expand(text, terms, problems, line, f"terms.{name}[{index}]")
+            for index, (text, line) in enumerate(items)
+        ]
+        terms[name] = "(?:" + "|".join(parts) + ")"
+    return terms
+
+
+def _spellings(head: LocatedDict, problems: Problems) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for right, items in _lists(head, "spellings", problems).items():
+        for index, (wrong, line) in enumerate(items):
+            if not _WORD.fullmatch(wrong):
+                problems.add(
+                    line, f"spellings.{right}[{index}]", "must be one cleaned word (a-z, 0-9)"
+                )
+                continue
+            if wrong in found and found[wrong] != right:
+                problems.add(
+                    line,
+                    f"spellings.{right}[{index}]",
+                    f"{wrong!r} is already a misspelling of {found[wrong]!r}",
+                )
+            found[wrong] = right
+    return found
 
 
 def _compile(
-    items: list[tuple[str, int]], problems: Problems, where: str
+    items: list[tuple[str, int]],
+    problems: Problems,
+    where: str,
+    terms: dict[str, str] | None = None,
 ) -> tuple[re.Pattern[str], ...]:
     compiled = []
     for index, (pattern, line) in enumerate(items):
+        expanded = _expand(pattern, terms or {}, problems, line, f"{where}[{index}]")
         try:
-            compiled.append(re.compile(pattern, re.IGNORECASE))
+            compiled.append(re.compile(expanded, re.IGNORECASE))
         except re.error as exc:
             problems.add(line, f"{where}[{index}]", f"invalid pattern: {exc}")
     return tuple(compiled)
@@ -66,11 +139,15 @@ def parse_red_flags(data: object, problems: Problems) -> RedFlagsFile:
     head = data if isinstance(data, LocatedDict) else None
     reply = ""
     guards: tuple[re.Pattern[str], ...] = ()
+    terms: dict[str, str] = {}
+    spellings: dict[str, str] = {}
     if head is not None:
         if "reply" not in head:
             problems.add(head.line, "reply", "missing field")
         reply = text_field(head, "reply", problems, "")
-        guards = _compile(text_list_field(head, "guards", problems, ""), problems, "guards")
+        terms = _terms(head, problems)
+        spellings = _spellings(head, problems)
+        guards = _compile(text_list_field(head, "guards", problems, ""), problems, "guards", terms)
     flags: list[RedFlag] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
@@ -93,13 +170,17 @@ def parse_red_flags(data: object, problems: Problems) -> RedFlagsFile:
                     text_list_field(entry, "patterns", problems, where, 1),
                     problems,
                     f"{where}.patterns",
+                    terms,
                 ),
                 unless=_compile(
-                    text_list_field(entry, "unless", problems, where), problems, f"{where}.unless"
+                    text_list_field(entry, "unless", problems, where),
+                    problems,
+                    f"{where}.unless",
+                    terms,
                 ),
             )
         )
-    return RedFlagsFile(reply=reply, guards=guards, flags=tuple(flags))
+    return RedFlagsFile(reply=reply, guards=guards, flags=tuple(flags), spellings=spellings)
 
 
 def load_red_flags(path: Path, problems: Problems) -> RedFlagsFile:

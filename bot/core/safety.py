@@ -28,8 +28,8 @@ try:  # the standard library's regex parser (Python 3.11+ name, then the old one
 except ImportError:  # pragma: no cover
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
-# Messages are cut to this many characters before screening (keeps it fast).
-MAX_CHARS = 2000
+# Messages are cut to this many characters before screening.
+MAX_CHARS = 4096  # Telegram's message limit: screen every real message whole
 
 _MIN_ANCHOR = 2  # anchors shorter than this filter nothing; the pattern always runs
 

@@ -117,6 +117,19 @@ WHAT_NEXT = re.compile(
     r"\b(?:should i|shall i|what should|what now|what next|what do i do|what can i do|"
     r"do i need|is it time|time to|who should|where should)\b"
 )
+# "ditch my painkillers for it": replacing a medical treatment is medical advice
+MEDICINE = re.compile(
+    r"\b(?:meds|medication|medications|medicine|medicines|pills|tablets|painkillers|inhaler|"
+    r"insulin|chemo\w*|radiotherapy|treatment|treatments|prescription|antidepressants|"
+    r"doctor|doctors|gp|physio\w*|surgery|operation|drugs|antibiotics|steroids|statins|"
+    r"vaccine|therapy|specialist|hospital|jabs?|injections?)\b"
+)
+# "acupuncture vs reflexology": a comparison of two practices
+COMPARING = re.compile(r"\b(?:vs|versus|or|compared|compare|difference|differ|different|same)\b")
+PRACTICE = re.compile(
+    r"\b(?:acupuncture|acupressure|shiatsu|reiki|thai massage|swedish massage|sports massage|"
+    r"deep tissue|regular massage|normal massage|ordinary massage|massage)\b"
+)
 # "walk me through a routine", "guide me", "something I can do now"
 GUIDE_ME = re.compile(
     r"\b(?:lead|walk|talk|take|guide|coach|run|step) (?:me|us|my \w+) through\b"
@@ -151,6 +164,13 @@ _FRAME_WORDS = {
 SAFETY = "safety"
 MEDICAL = "medical-advice"
 ROUTINE = "routine"
+DIFFERENCE = "acupuncture-difference"
+# Words that show a message is about reflexology itself, not just about feet:
+# with one of them an out-of-scope class needs twice the evidence to win.
+STRONG_DOMAIN = frozenset(
+    stem(w) for w in ("reflexology", "reflexologist", "reflexologists", "reflex", "reflexes")
+)
+DOMAIN_DAMPING = 0.5
 FOOT_MAP = "foot-map"
 
 
@@ -386,6 +406,12 @@ class Matcher:
         def oos_evidence() -> float:
             return max((totals[i] for i in self._oos_indexes), default=0.0)
 
+        if REPLACING.search(text) and MEDICINE.search(text):
+            win(MEDICAL)
+            return
+        if COMPARING.search(text) and PRACTICE.search(text) and "reflexology" in text:
+            win(DIFFERENCE)
+            return
         if GUIDE_ME.search(text) and (domain or oos_evidence() == 0.0):
             win(ROUTINE)
             return
@@ -433,6 +459,8 @@ class Matcher:
         oos_total = 0.0
         if oos:
             oos_total = oos[0].evidence + 0.5 * sum(c.evidence for c in oos[1:])
+            if STRONG_DOMAIN.intersection(stem(w) for w in words):
+                oos_total *= DOMAIN_DAMPING
         if oos and (not topics or oos_total >= topics[0].evidence):
             return MatchResult(
                 None,

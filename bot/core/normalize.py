@@ -124,6 +124,8 @@ COMMON_WORDS: frozenset[str] = frozenset(
     playing playing game games movie music song book books phone computer internet
     question questions answer answers thing place world country city town
     mean means meant real really true false sure fine cool thank thanks hello bye goodbye
+    jump jumping hold holding case coach dying die died congestion coworker coworkers bland
+    grand hose sink string stung throwing spitting grinding fade faded weak
     """.split()
 )
 

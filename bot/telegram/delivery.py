@@ -30,15 +30,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from bot.telegram.sending import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +71,6 @@ class DeliveryStats:
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    """``exc.retry_after`` in seconds, whichever type this PTB version uses."""
-    value = getattr(exc, "_retry_after", None)
-    if not isinstance(value, timedelta):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            value = exc.retry_after
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
 
 
 class PacedSender:
@@ -225,5 +213,4 @@ __all__ = [
     "DeliveryStats",
     "Outcome",
     "PacedSender",
-    "retry_after_seconds",
 ]

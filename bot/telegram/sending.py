@@ -87,7 +87,8 @@ def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     return chunks
 
 
-def _retry_after_seconds(exc: RetryAfter) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """``exc.retry_after`` in seconds, whichever type this PTB version uses."""
     with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
@@ -109,7 +110,7 @@ async def call_with_retry(
         try:
             return await make_call()
         except RetryAfter as exc:
-            wait = _retry_after_seconds(exc)
+            wait = retry_after_seconds(exc)
             if attempt == attempts or wait > MAX_RETRY_AFTER:
                 raise
             log.info("%s: flood control, waiting %.1f s (attempt %d)", what, wait, attempt)
@@ -177,6 +178,7 @@ async def send_text(
 __all__ = [
     "MAX_MESSAGE_LENGTH",
     "call_with_retry",
+    "retry_after_seconds",
     "send_text",
     "split_text",
 ]

@@ -406,6 +406,8 @@ class FakeBotApi:
             if name in _FILE_FIELDS and name not in params:
                 params[name] = upload
         fault = self._take_fault(method, params)
+        if fault is None and _as_int(params.get("chat_id")) in self.blocked_chats:
+            fault = "blocked"  # recorded as failed, so ``sent()`` lists only what arrived
         call = Call(method, params, fault, files)
         self.calls.append(call)
         if fault == "429":
@@ -414,7 +416,7 @@ class FakeBotApi:
                 f"Too Many Requests: retry after {self.retry_after}",
                 retry_after=self.retry_after,
             )
-        if fault == "403":
+        if fault in {"403", "blocked"}:
             return _error(403, "Forbidden: bot was blocked by the user")
         if fault == "500":
             return _error(500, "Internal Server Error")
@@ -430,8 +432,6 @@ class FakeBotApi:
 
     async def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         chat_id = _as_int(params.get("chat_id"))
-        if chat_id is not None and chat_id in self.blocked_chats:
-            return _error(403, "Forbidden: bot was blocked by the user")
         if method == "getMe":
             return _ok(dict(self.bot_user))
         if method == "getUpdates":

@@ -85,3 +85,15 @@ def test_every_answer_is_within_length(knowledge) -> None:
     for topic in knowledge.topics.values():
         words = len(topic.answer.split())
         assert 40 <= words <= 180, (topic.id, words)
+
+
+def test_condition_question_gets_the_safety_answer(companion: Companion) -> None:
+    reply = companion.respond("had a gout flare last month, can i still have reflexology?")
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.topic == "safety"
+
+
+def test_a_foot_care_question_about_reflexology_is_answered(companion: Companion) -> None:
+    # out-of-scope words (pedicure) do not win when reflexology itself is asked about
+    reply = companion.respond("is a pedicure foot rub the same as reflexology?")
+    assert reply.topic == "acupuncture-difference"

@@ -57,6 +57,69 @@ def test_topics_from_varied_wording(matcher: Matcher, question: str, topic: str)
     assert matcher.match(question).topic == topic
 
 
+def test_stem_keeps_er_words_apart() -> None:
+    assert stem("shoulder") != stem("should")
+    assert stem("shoulders") == stem("shoulder")
+    assert stem("number") != stem("numb")
+    assert stem("flower") != stem("flow")
+
+
+def test_chat_spellings() -> None:
+    normalizer = Normalizer(["what"])
+    assert normalizer.tokens("wat is it") == ["what", "is", "it"]
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # a condition plus "can I have it?" is safety, whatever the condition
+        ("my hip replacement was in march, can i have reflexology", "safety"),
+        ("got a cold, is reflexology ok this week", "safety"),
+        ("chemo finished in june, is it safe to book a reflexology session", "safety"),
+        # ... but replacing a treatment is medical advice
+        ("can i have reflexology instead of my inhaler", "medical-advice"),
+        ("thinking of dropping my painkillers for foot massage", "medical-advice"),
+        # "should I see someone" is medical advice whatever hurts
+        ("my knee is no better after months of reflexology, should i see a gp", "medical-advice"),
+        # "walk me through" is a routine even at bedtime
+        ("talk me through a foot rub before bed", "routine"),
+        # which part of the foot is <organ> is the map
+        ("which part of the foot is the pancreas", "foot-map"),
+        ("wat bit of the sole is the adrenal gland", "foot-map"),
+        # practices compared
+        ("acupressure vs reflexology for my headaches", "acupuncture-difference"),
+        # families of wording
+        ("whats in it for me if i try reflexology", "benefits"),
+        ("feeling flat and not myself lately, could a foot massage lift me", "well-being"),
+        ("jittery before my driving test, would a foot rub help", "relaxation"),
+        ("is reflexology hocus pocus", "evidence"),
+        ("do i lie down or sit in a chair for reflexology", "session"),
+        ("bonjour", "greeting"),
+        ("sup", "greeting"),
+    ],
+)
+def test_question_frames_and_families(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how much does a pedicure cost",
+        "my feet stink, any cure",
+        "do toe spacers fix a bunion",
+        "calf stretches for plantar fasciitis",
+        "what time does the shoe shop open",
+        "is the carnivore diet healthy",
+        "best after sun for a bad sunburn",
+        "is it safe to fly during a storm",
+        "can i go running with a blister",
+    ],
+)
+def test_out_of_scope_families(matcher: Matcher, question: str) -> None:
+    assert matcher.match(question).topic is None
+
+
 def test_greeting_yields_to_a_real_question(matcher: Matcher) -> None:
     assert matcher.match("hi, does it help sleep?").topic == "sleep"
     assert matcher.match("hi there").topic == "greeting"

@@ -90,8 +90,8 @@ PERMISSION = re.compile(
 # "instead of my tablets": that is medical advice, not safety
 REPLACING = re.compile(
     r"\b(?:instead of|rather than|replace|replacing|substitute|alternative to|stop taking|"
-    r"come off|swap|ditch|quit|quitting|give up|giving up|drop my|skip my|stop my|stop his|"
-    r"stop her|stop their|alongside|on top of|together with)\b"
+    r"come off|coming off|swap\w*|ditch\w*|quit\w*|give up|giving up|drop|dropping|skip\w*|"
+    r"stop|stopping|cut out|alongside|on top of|together with)\b"
 )
 # "should I see someone", "time to see a doctor"
 PROFESSIONAL = (
@@ -450,7 +450,11 @@ class Matcher:
         # Greetings yield to any real question.
         others = [c for c in ranked if c.id != GREETING and not c.out_of_scope]
         greeting = next((c.evidence for c in ranked if c.id == GREETING), 0.0)
-        if others and others[0].evidence >= max(GREETING_YIELDS_AT, GREETING_SHARE * greeting):
+        strong = bool(STRONG_DOMAIN.intersection(stem(w) for w in words))
+        if others and (
+            others[0].evidence >= max(GREETING_YIELDS_AT, GREETING_SHARE * greeting)
+            or (strong and others[0].evidence > greeting)
+        ):
             ranked = [c for c in ranked if c.id != GREETING]
 
         # Out-of-scope classes pool their evidence against the topics.
@@ -459,7 +463,7 @@ class Matcher:
         oos_total = 0.0
         if oos:
             oos_total = oos[0].evidence + 0.5 * sum(c.evidence for c in oos[1:])
-            if STRONG_DOMAIN.intersection(stem(w) for w in words):
+            if strong:
                 oos_total *= DOMAIN_DAMPING
         if oos and (not topics or oos_total >= topics[0].evidence):
             return MatchResult(

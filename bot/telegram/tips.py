@@ -510,14 +510,8 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def tip_extra(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Any) -> None:
-    """After the tip topic's answer: a tip now and the subscription offer."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    services = get_services(context)
-    text = _next_tip(services, chat.id)
-    markup = tip_keyboard(_is_subscribed(services.store, chat.id))
-    await send_text(context.bot, chat.id, f"💡 {text}", markup)
+    """After the tip topic's answer: a tip now and the subscription offer, as /tip does."""
+    await tip(update, context)
 
 
 async def bot_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

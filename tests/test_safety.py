@@ -72,3 +72,240 @@ def test_crisis_reply_points_to_a_crisis_line(screen: SafetyScreen) -> None:
 def test_every_flag_says_why(knowledge) -> None:
     for flag in knowledge.red_flags.flags:
         assert flag.why.strip() and flag.patterns
+
+
+# -- each red flag as a concept: hedged, third-person, misspelt, with a question tacked on --
+
+FLAG_CASES = {
+    "crisis": [
+        "dont see the point in living",
+        "cant see a way out, hoping i just dont wake up tomorrow",
+        "my best friend texted me goodbye and said she cant do this anymore",
+        "ive written letters to my family saying goodbye",
+        "been giving all my stuff away, wont need it soon",
+        "kinda thinking about not being here anymore tbh",
+    ],
+    "chest-pain": [
+        "theres a squeezing feeling in the middle of my chest, can a foot rub help",
+        "chset pain and my arm is numb",
+        "my husband says it feels like an elephant on his chest",
+        "dad keeps rubbing his breastbone and says its like a tight band",
+        "bit of pressure on my chest, prob nothing",
+        "husband has a pain going up into his jaw and hes all clammy",
+        "mum has pain between her shoulder blades and is pale and sweaty",
+    ],
+    "heart-signs": [
+        "my left arm aches and im sweating buckets for no reason",
+        "my arms ache and im drenched in sweat",
+        "pain in my neck and arm and im clammy",
+    ],
+    "breathing": [
+        "my son is wheezing really badly",
+        "nan is breathing really fast and shallow and seems out of it",
+        "brething is really hard tonight, can reflexology open my lungs",
+        "her lips look a bit blue",
+        "partner is gasping for air",
+    ],
+    "stroke": [
+        "client just said her right arm feels weak and heavy and she cant lift it",
+        "dads smile is lopsided all of a sudden",
+        "my husbands words are coming out all jumbled",
+        "he went to speak and it was just gibberish",
+        "lost the sight in one eye just now",
+    ],
+    "sudden-severe-pain": [
+        "sudden banging headache like being hit with a bat, can a foot point fix it",
+        "hed hurts worst ever like an explosion",
+        "my belly is agony and feels rock hard",
+        "sudden severe stomache pain on the right side",
+        "30 weeks pregnant with a bad headache and flashing lights",
+    ],
+    "headache-signs": [
+        "massive headache and my neck is stiff and the light hurts",
+        "headache and now shes really confused",
+    ],
+    "head-injury": [
+        "brother hit his head and now hes really drowsy and being sick",
+        "my son fell off his bike, banged his head and has thrown up twice",
+    ],
+    "bleeding": [
+        "theres bright red blood when i cough, bit scary tbh",
+        "dads poo is black and sticky like tar",
+        "deep cut on my hand is spurting blood",
+    ],
+    "overdose": [
+        "i took 20 ibuprofen",
+        "i took twenty tablets",
+        "think i overdid my tablets on purpose, feel weird",
+        "kid drank something from the bottles under the sink",
+        "my little boy swallowed a button battery",
+    ],
+    "infection-fever": [
+        "grandpa is burning up, muddled and his skin is cold and sweaty",
+        "baby has a fever and a rash that doesnt fade under a glass",
+    ],
+    "fainting": [
+        "felt faint, everything went dark and then i was on the floor",
+        "woke up on the bathroom floor, dont know what happened",
+        "mum keeled over at dinner",
+    ],
+    "seizure": [
+        "my son is fitting and wont stop shaking",
+        "shes jerking all over and not responding",
+    ],
+    "allergy": [
+        "my throat feels like its closing after eating prawns",
+        "lips and eyes puffing up after a bee sting",
+        "hives all over and my tongue feels thick",
+    ],
+    "clot": [
+        "my calf is hot, swollen and sore since my long haul flight",
+        "one leg is much fatter than the other and red",
+    ],
+    "foot-wound": [
+        "type 2 diabetic and theres a sore on my toe thats gone black",
+        "my diabetic dad has an ulcer on his heel that smells",
+    ],
+    "limb-ischaemia": ["leg is cold, pale and numb and i cant wiggle my toes"],
+}
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"), [(flag, text) for flag, texts in FLAG_CASES.items() for text in texts]
+)
+def test_each_flag_as_a_concept(screen: SafetyScreen, flag: str, message: str) -> None:
+    found = screen.screen(message)
+    assert found is not None, message
+    assert found.id == flag, (message, found.id)
+
+
+GUARD_CASES = {
+    "history": [
+        "had a DVT last year, is reflexology ok",
+        "my stroke was in 2019",
+        "heart attack 3 years ago, is it safe",
+        "had sepsis a few years ago, is reflexology ok",
+        "i used to self harm as a teen but im fine now, can reflexology help stress",
+    ],
+    "safety questions": [
+        "is reflexology safe with blood thinners",
+        "can diabetics have reflexology",
+        "is it ok with varicose veins",
+        "safe with low platelets?",
+        "i have epilepsy, is reflexology safe",
+        "can i have reflexology with a cold",
+        "i carry an epipen, is it safe",
+        "could i have an allergic reaction to the oil",
+        "i take loads of medication, is reflexology safe",
+        "i took 2 paracetamol for my headache, can i still have a session",
+    ],
+    "foot map": [
+        "which point is for the heart",
+        "where is the chest reflex on the foot",
+        "the heart area of the foot is on the left sole right",
+        "which pressure point on the chest helps",
+    ],
+    "ordinary complaints": [
+        "can reflexology help a tension headache",
+        "my back is sore after gardening",
+        "pins and needles in my foot from sitting cross legged",
+        "my left leg is numb from sitting cross legged",
+        "legs feel tired and heavy after a day at my desk",
+        "my toes go numb in the cold",
+        "been feeling low and a bit blue lately",
+        "i get migraines and throw up, can reflexology help",
+        "im out of breath after running, normal?",
+        "i get short of breath with anxiety sometimes, does reflexology help",
+        "my throat feels tight when im anxious",
+        "my eyes are puffy from crying",
+        "my calf is tender after running",
+        "hit the gym hard, arms ache and im sweaty",
+        "the worst pain is in my heel in the morning",
+        "my arches have collapsed",
+        "can it get my blood pumping better in my legs",
+        "i want a routine so i dont wake up tired",
+        "i ate mushrooms for dinner",
+    ],
+    "idioms": [
+        "im dying to try reflexology",
+        "that foot massage was to die for",
+        "deadlines are killing me",
+        "my feet are killing me after a long shift",
+        "feeling breathless with excitement for my first session",
+        "that massage knocked me out, slept like a log",
+        "i cant go on holiday without my foot rub",
+        "the shoes are fitting fine",
+    ],
+}
+
+
+@pytest.mark.parametrize("message", [text for texts in GUARD_CASES.values() for text in texts])
+def test_guards_against_false_alarms(screen: SafetyScreen, message: str) -> None:
+    found = screen.check(message)
+    assert found is None, (message, found and found.flag.id, found and found.matched)
+
+
+def test_a_guard_blanks_only_the_harmless_part(screen: SafetyScreen) -> None:
+    found = screen.screen("had a DVT last year and now my calf is swollen and hot")
+    assert found is not None and found.id == "clot"
+
+
+def test_anchor_gating_changes_no_verdict(knowledge) -> None:
+    """The fast path (anchor words) must give exactly what trying every pattern gives."""
+    import json
+    from pathlib import Path
+
+    screen = SafetyScreen(knowledge.red_flags)
+    red_flags = knowledge.red_flags
+
+    def brute(text: str) -> str | None:
+        cleaned = screen.prepare(text)
+        screened = cleaned
+        for guard in red_flags.guards:
+            screened = guard.sub(" ", screened)
+        for flag in red_flags.flags:
+            raised = any(pattern.search(screened) for pattern in flag.patterns)
+            if raised and not any(pattern.search(cleaned) for pattern in flag.unless):
+                return flag.id
+        return None
+
+    data = Path(__file__).resolve().parent / "data"
+    for path in sorted(data.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                text = json.loads(line)["q"]
+                got = screen.screen(text)
+                assert (got.id if got else None) == brute(text), text
+
+
+def test_misspellings_are_put_right(screen: SafetyScreen) -> None:
+    assert screen.prepare("chset pain, cant breth") == "chest pain cant breath"
+    assert screen.prepare("i took twenty tablets") == "i took twenty tablets"
+
+
+def test_terms_and_spellings_errors_name_file_line_and_field(tmp_path) -> None:
+    from bot.core.knowledge.red_flags import load_red_flags
+    from bot.core.knowledge.source import Problems
+
+    path = tmp_path / "red_flags.yaml"
+    path.write_text(
+        "reply: call now\n"
+        "terms:\n"
+        "  chest: [chest, breastbone]\n"
+        "spellings:\n"
+        "  chest: ['ch st']\n"
+        "flags:\n"
+        "  - id: x\n"
+        "    why: because\n"
+        "    patterns:\n"
+        "      - '\\b{chest} pain'\n"
+        "      - '\\b{nope} pain'\n",
+        encoding="utf-8",
+    )
+    problems = Problems(path)
+    loaded = load_red_flags(path, problems)
+    messages = [str(problem) for problem in problems.items]
+    assert len(messages) == 2, messages
+    assert any("spellings.chest[0]" in m and ":5" in m for m in messages), messages
+    assert any("flags[0].patterns[1]" in m and "{nope}" in m and ":11" in m for m in messages)
+    assert loaded.flags[0].patterns[0].search("my breastbone pain")

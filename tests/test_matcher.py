@@ -148,3 +148,10 @@ def test_score_and_runners_up(matcher: Matcher) -> None:
 def test_to_score_is_monotonic() -> None:
     assert to_score(0) == 0
     assert 0 < to_score(0.5) < to_score(1) < to_score(3) < 100
+
+
+def test_shorthand_rewrites_touch_whole_words_only() -> None:
+    from bot.core.normalize import clean
+
+    assert clean("twenty safety anxiety tacos") == "twenty safety anxiety tacos"
+    assert clean("thx cuz pls") == "thanks because please"

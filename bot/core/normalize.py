@@ -46,7 +46,7 @@ EMOJI_WORDS: dict[str, str] = {
 
 # Word-level rewrites applied after cleaning (multi-word forms first).
 _PHRASE_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(rf"\b{src}\b"), dst)
+    (re.compile(rf"\b(?:{src})\b"), dst)
     for src, dst in (
         # "foot acupuncture" is the source text's other name for reflexology
         (r"foot acupunctures?", "reflexology"),

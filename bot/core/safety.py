@@ -33,10 +33,6 @@ MAX_CHARS = 4096  # Telegram's message limit: screen every real message whole
 
 _MIN_ANCHOR = 2  # anchors shorter than this filter nothing; the pattern always runs
 
-# ``clean`` rewrites the shorthand "ty" to "thanks" even at the end of a longer word
-# ("twenty" -> "twenthanks", "anxiety" -> "anxiethanks"); undo that here so
-# the screen sees the real word. A no-op once the rewrite is anchored on both sides.
-_MANGLED_TY = re.compile(r"(?<=[a-z0-9])thanks\b")
 
 
 @dataclass(frozen=True)
@@ -173,7 +169,7 @@ class SafetyScreen:
 
     def prepare(self, text: str) -> str:
         """The text the patterns see: cleaned, misspellings put right."""
-        cleaned = _MANGLED_TY.sub("ty", clean(text[:MAX_CHARS]))
+        cleaned = clean(text[:MAX_CHARS])
         if self._spellings:
             fix = self._spellings.get
             cleaned = " ".join([fix(word, word) for word in cleaned.split()])

@@ -18,6 +18,8 @@ HELD_OUT = DATA / "questions.jsonl"
 DEV = DATA / "dev_questions.jsonl"
 BLIND2 = DATA / "blind2.jsonl"
 PROBE = DATA / "probe_general.jsonl"
+BLIND3 = DATA / "blind3.jsonl"
+PROBE2 = DATA / "probe_general2.jsonl"
 URGENT = "urgent"
 
 
@@ -70,6 +72,26 @@ def test_probe_general_accuracy(companion: Companion) -> None:
     assert report.accuracy >= 0.95, summary
     assert report.false_alarms == 0, summary
     assert report.out_of_scope_rejection >= 0.93, summary
+
+
+def test_blind3_non_urgent_accuracy(companion: Companion) -> None:
+    # 412 non-urgent rows; measured 0.896 / out-of-scope 0.882 before tuning, 0.985 / 1.000 after.
+    report = evaluate(companion, _non_urgent(BLIND3))
+    summary = format_report(report)
+    assert report.total >= 400
+    assert report.accuracy >= 0.96, summary
+    assert report.false_alarms == 0, summary
+    assert report.out_of_scope_rejection >= 0.95, summary
+
+
+def test_probe_general2_accuracy(companion: Companion) -> None:
+    # 164 rows written before tuning; measured 0.823 / out-of-scope 0.542 then, 0.970 / 0.958 after.
+    report = evaluate(companion, _non_urgent(PROBE2))
+    summary = format_report(report)
+    assert report.total >= 150
+    assert report.accuracy >= 0.94, summary
+    assert report.false_alarms == 0, summary
+    assert report.out_of_scope_rejection >= 0.92, summary
 
 
 def test_evaluate_counts_right_and_wrong() -> None:

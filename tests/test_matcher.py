@@ -155,3 +155,29 @@ def test_shorthand_rewrites_touch_whole_words_only() -> None:
 
     assert clean("twenty safety anxiety tacos") == "twenty safety anxiety tacos"
     assert clean("thx cuz pls") == "thanks because please"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # general subjects with no reflexology word are out of scope, even with "often/hurt"
+        ("how often should i swap out my running trainers", None),
+        ("the dentist wants to do a filling, does it hurt", None),
+        ("what does the crease on my palm say about me", None),
+        ("how long should a gym session last", None),
+        ("translate good evening into german", None),
+        # question shapes
+        ("whats foot reflexology good for", "benefits"),
+        ("what kind of results can people get from reflexology", "benefits"),
+        ("organs mapped onto the feet, how is that supposed to work", "what-is-reflexology"),
+        ("got a verruca, can i still go to my appointment", "safety"),
+        ("the reflexologist says my kidney point is tender, do i need a doctor", "medical-advice"),
+        ("what does the little toe correspond to", "foot-map"),
+        ("good night", "greeting"),
+        ("how do i use this bot", "greeting"),
+        ("give me a quick pointer", "tip"),
+        ("fortnightly or monthly?", "session"),
+    ],
+)
+def test_general_families(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic

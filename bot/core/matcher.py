@@ -104,6 +104,8 @@ SEE_SOMEONE = re.compile(
     rf"(?:a |an |my |the |your |another |other |some |a real |a proper )?{PROFESSIONAL}\b"
     r"|\b(?:see|try) (?:someone|somebody) else\b"
     r"|\bget (?:it |this |them )?(?:checked|looked at|seen to)\b"
+    rf"|\b(?:do|should|would|will) (?:i|we|he|she|they) need (?:a |an |to see a |to see an )?"
+    rf"{PROFESSIONAL}\b"
 )
 NOT_IMPROVING = re.compile(
     r"\b(?:hasnt|havent|isnt|wasnt|arent|not|no|didnt|doesnt|dont|never|still not) "
@@ -150,6 +152,34 @@ WHICH_PART = re.compile(
     r"corresponds?|relates?|links?|connects?|goes|is for|are for|for)\b"
 )
 
+# "can I still go / still have it" after a condition: a safety question even when
+# the condition is other foot care ("got a fungal nail, can I still go").
+STILL_GO = re.compile(
+    rf"\b(?:can|could|should|may|shall) {_WHO} still (?:go|have|get|book|do|attend|keep)\b"
+)
+# "what is it good for?", "what good stuff / results": the benefits overview
+GOOD_FOR = re.compile(
+    r"\b(?:whats|what is|what are|what) (?:it|reflexology|this|that|foot reflexology|they) "
+    r"(?:actually |even |really )?(?:good|useful|helpful|for)(?: for)?$"
+    r"|\bwhat (?:kind of |sort of |type of )?(?:good stuff|good things|results|positives|upsides)\b"
+)
+# "how is that meant to work", "how does it even work": the idea behind it
+HOW_MEANT = re.compile(
+    r"\bhow (?:is|does|do|would|could) (?:that|it|this|reflexology|they) "
+    r"(?:(?:meant|supposed) to|even|actually|possibly) work\b"
+)
+# Bot meta and sign-offs, the whole message: "good night", "how do I use you"
+META_ONLY = re.compile(
+    r"(?:(?:ok |okay |well |right )?(?:good ?night|night night|nighty night|cheers|ta|"
+    r"how do i use (?:you|this|this bot|the bot)|how does this (?:bot )?work|"
+    r"what (?:kind of |sort of )?(?:questions|things|stuff) (?:can|could|should) i ask(?: you)?)"
+    r"(?: (?:then|all|mate|x+|again|now|everyone))?)"
+)
+# Parts of the foot name the domain as well as "foot" does.
+FOOT_PARTS = frozenset(
+    stem(w) for w in ("heel", "heels", "toe", "toes", "arch", "instep", "ankle", "sole")
+)
+
 # How far a frame puts its topic ahead of the best other class.
 FRAME_MARGIN = 0.6
 # A bonus (not a win) for the foot-map frame: "which part of the foot helps my
@@ -171,7 +201,12 @@ STRONG_DOMAIN = frozenset(
     stem(w) for w in ("reflexology", "reflexologist", "reflexologists", "reflex", "reflexes")
 )
 DOMAIN_DAMPING = 0.5
+# With no domain word at all ("how often should I replace my trainers"), an
+# out-of-scope subject outweighs generic topic words (often, hurt, safe, good).
+NO_DOMAIN_BOOST = 2.0
 FOOT_MAP = "foot-map"
+BENEFITS = "benefits"
+WHAT_IS = "what-is-reflexology"
 
 
 def to_score(evidence: float) -> float:
@@ -379,6 +414,14 @@ class Matcher:
         self._apply_frames(totals, " ".join(words), stem_set, sequence, domain)
         return totals, words
 
+    def _mentions_domain(self, words: list[str]) -> bool:
+        """Does the message name reflexology, feet or foot massage at all?"""
+        all_stems = _stems(words)
+        if self._domain_words.intersection(all_stems) or FOOT_PARTS.intersection(all_stems):
+            return True
+        sequence = " " + " ".join(all_stems) + " "
+        return any(phrase in sequence for phrase in self._domain_phrases)
+
     def _condition(self, stem_set: set[str], sequence: str) -> bool:
         """Does the message name a condition the safety topic knows (not just "safe")?"""
         item = self.classes[self._index[SAFETY]]
@@ -409,6 +452,11 @@ class Matcher:
         if REPLACING.search(text) and MEDICINE.search(text):
             win(MEDICAL)
             return
+        if STILL_GO.search(text) and not REPLACING.search(text) and (
+            self._condition(stem_set, sequence) or oos_evidence() > 0
+        ):
+            win(SAFETY)
+            return
         if COMPARING.search(text) and PRACTICE.search(text) and "reflexology" in text:
             win(DIFFERENCE)
             return
@@ -431,10 +479,17 @@ class Matcher:
             return
         if WHICH_PART.search(text):
             totals[index[FOOT_MAP]] += WHICH_PART_BONUS
+        if GOOD_FOR.search(text) and (domain or oos_evidence() == 0.0):
+            win(BENEFITS)
+        elif HOW_MEANT.search(text) and (domain or oos_evidence() == 0.0):
+            win(WHAT_IS)
 
     def match(self, text: str) -> MatchResult:
         """The best topic for ``text`` with its score and runners-up."""
         totals, words = self.evidence(text)
+        if META_ONLY.fullmatch(" ".join(words)) and self._greeting_index >= 0:
+            best = max(totals[self._greeting_index], 1.0)
+            return MatchResult(GREETING, to_score(best), (), None, tuple(words), best)
         ranked = sorted(
             (
                 Candidate(item.id, round(total, 3), to_score(total))
@@ -465,6 +520,8 @@ class Matcher:
             oos_total = oos[0].evidence + 0.5 * sum(c.evidence for c in oos[1:])
             if strong:
                 oos_total *= DOMAIN_DAMPING
+            elif not self._mentions_domain(words) and not STILL_GO.search(" ".join(words)):
+                oos_total *= NO_DOMAIN_BOOST
         if oos and (not topics or oos_total >= topics[0].evidence):
             return MatchResult(
                 None,

@@ -163,6 +163,7 @@ _ER_WORDS: frozenset[str] = frozenset(
     border center temper tender water power paper ginger danger anger hunger ladder butter
     litter chapter computer monster silver lavender pepper powder spider poster fever ulcer
     liver other never ever over under after later order lower upper toddler blister
+    pointer trainer
     """.split()
 )
 

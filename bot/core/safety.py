@@ -34,13 +34,15 @@ MAX_CHARS = 4096  # Telegram's message limit: screen every real message whole
 _MIN_ANCHOR = 2  # anchors shorter than this filter nothing; the pattern always runs
 
 
-
 @dataclass(frozen=True)
 class Screen:
     """The result of screening one message that raised a red flag."""
 
     flag: RedFlag
     matched: str  # the text that matched, for logs and tests
+
+
+_MAX_CLASS = 10  # a character class of up to this many literals is read as alternatives
 
 
 def _leading(items: list) -> set[str] | None:  # type: ignore[type-arg]
@@ -59,14 +61,26 @@ def _leading(items: list) -> set[str] | None:  # type: ignore[type-arg]
     return {text + start for start in more}
 
 
+def _chars(arg: list) -> set[str] | None:  # type: ignore[type-arg]
+    """The characters of a small class of plain literals ("[89]"), or None."""
+    if len(arg) > _MAX_CLASS or any(op is not _sre_parse.LITERAL for op, _ in arg):
+        return None
+    return {chr(code) for _, code in arg}
+
+
 def _first(item: tuple) -> set[str] | None:  # type: ignore[type-arg]
     """The literal texts one of which every match of one parsed item starts with."""
     op, arg = item
     if op is _sre_parse.SUBPATTERN:
         return _leading(list(arg[-1]))
+    if op is _sre_parse.IN:
+        return _chars(list(arg))
     if op is _sre_parse.BRANCH:
         found: set[str] = set()
         for branch in arg[1]:
+            if not branch:  # "temp(?:|erature)": the text before the group is a start
+                found.add("")
+                continue
             starts = _leading(list(branch))
             if starts is None:
                 return None

@@ -309,3 +309,161 @@ def test_terms_and_spellings_errors_name_file_line_and_field(tmp_path) -> None:
     assert any("spellings.chest[0]" in m and ":5" in m for m in messages), messages
     assert any("flags[0].patterns[1]" in m and "{nope}" in m and ":11" in m for m in messages)
     assert loaded.flags[0].patterns[0].search("my breastbone pain")
+
+
+# -- the second probe's concepts: the kinds of wording the blind sets showed us missing --
+
+NEW_CONCEPTS = {
+    "heart-rhythm": [
+        "heart beating super fast and all over the place and im lightheaded, cant slow it down",
+        "heart rate 180 and wont come down, feel dizzy",
+        "pulse racing and wont settle",
+        "my ticker is going mental and i feel like i might keel over",
+        "pulse is 160 and i havent moved from the couch",
+        "palpitations and lightheaded for the last hour, is reflexology any use",
+        "my hart is beating very fast and i am feeling giddy",
+        "pulse is really weak and hes pale and cold",
+    ],
+    "crisis": [
+        "i dont really see the point in being here anymore",
+        "im so tired of being alive",
+        "everyone would be happier if i wasnt around",
+        "nobody would even notice if i was gone",
+        "ive written a note for my family",
+        "i keep thinking about driving into a wall",
+        "no reason to keep living",
+        "cant cope anymore, thinking about taking all my pills",
+        "wanna disappear forever tbh",
+    ],
+    "allergy": [
+        "throat feels tight and im wheezing after the first dose of a new antibiotic",
+        "throat feels tight and itchy after eating nuts",
+        "got stung by a wasp and now my throat feels scratchy and i cant swallow well",
+        "face is swelling up after taking a new tablet",
+    ],
+    "bleeding": [
+        "sicked up what looked like blood",
+        "keep coughing up red stuff, is that blood",
+        "blood coming in vomiting",
+        "blood coming out of a cut wont stop even with pressure",
+        "cant stop the bleeding from my head",
+    ],
+    "breathing": [
+        "coughed up a bit of blood and its hard to take a deep breath",
+        "sharp pain in my side when i take a deep breath, came on today",
+        "it kills me to breathe in",
+        "i am having difficulty of breathing since morning",
+        "mother is having breathing problem since night",
+        "i can only say a few words before i need a breath",
+    ],
+    "chest-pain": [
+        "my chest is killing me and spreading to my arm",
+        "its like there is an elephant sitting on me and my left arm is numb",
+        "husband clutching his chest and cant talk",
+    ],
+    "stroke": [
+        "woke up and half my face wont move",
+        "my father face is going to one side and he is not able to talk",
+        "dad suddenly doesnt understand what were saying to him",
+    ],
+    "spine": [
+        "my legs are numb and i cant pee and my back is killing me",
+        "i cant feel my legs suddenly and my back hurts badly",
+    ],
+    "foot-wound": ["i have sugar and my foot has a wound thats been open 3 weeks"],
+    "overdose": [
+        "accidentally took my blood pressure tablets twice and feel funny",
+        "my 2 year old ate some of my tablets",
+        "she drank phenyl",
+    ],
+    "seizure": [
+        "my baby went stiff and started jerking",
+        "he is twitching and not answering me",
+        "my mum just went down and wont respond properly",
+    ],
+    "sudden-severe-pain": ["sharp pain in my right side that keeps getting worse and a fever"],
+}
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [(flag, text) for flag, texts in NEW_CONCEPTS.items() for text in texts],
+)
+def test_new_concepts(screen: SafetyScreen, flag: str, message: str) -> None:
+    found = screen.screen(message)
+    assert found is not None, message
+    assert found.id == flag, (message, found.id)
+
+
+NEW_GUARDS = [
+    # heart: excitement, caffeine, exercise, habit, questions, foot map
+    "my heart is racing with excitement about my first reflexology session",
+    "heart beating fast after my coffee and i feel a bit jittery",
+    "i feel sick and my heart is pounding because of a job interview tomorrow",
+    "my heart rate went up to 160 on my spin class",
+    "i get occasional palpitations, is reflexology safe",
+    "does reflexology slow a fast heart rate and help breathing",
+    "can i use the heart point to calm palpitations",
+    # crisis look-alikes
+    "whats the point in doing it every week",
+    "theres no point in me doing it every day then",
+    "i want to disappear into a spa for a week lol",
+    "i wish i could sleep forever on a sunday morning lol",
+    "sick of my life being so busy, i need to relax",
+    "im tired of life admin, need a foot rub",
+    "i want everything to stop hurting in my feet",
+    "nobody would miss my old sofa",
+    "no one will notice if i skip a session right",
+    "i wrote a note to my family about our holiday plans",
+    "i want to end things with my boyfriend",
+    "i wont be around tomorrow, can we reschedule",
+    "i'm giving all my old shoes away",
+    # allergy look-alikes
+    "i had an allergic reaction to a cream years ago, is reflexology ok",
+    "my throat is a bit scratchy from a cold",
+    "my throat gets itchy after eating crisps sometimes",
+    "my throat is scratchy and i take tablets for hay fever, is reflexology ok",
+    "i bit my tongue and its swollen",
+    "my face is puffy in the morning",
+    # breath and blood look-alikes
+    "take a deep breath and relax your feet, is that part of it",
+    "it hurts to breathe in the cold air when i run",
+    "i get breathless walking up hills, im just unfit",
+    "can reflexology help with breathing problems like asthma",
+    "i have a cough and take blood thinners, is reflexology ok",
+    "i have a cough, can reflexology help blood flow",
+    "iron tablets make my poo black, is that normal and can i have reflexology",
+    # chest, limbs, waking, doses
+    "anxiety makes my chest feel tight sometimes, can reflexology help",
+    "both feet a bit puffy after a long flight, will reflexology help",
+    "both my legs are a bit swollen after a long flight, nothing else",
+    "sore calf after a hike",
+    "my feet went limp and relaxed during the session",
+    "i flopped down on the sofa after my session",
+    "my husband didnt react well to reflexology last time, felt sore",
+    "my son wont wake up early for school lol, any tips for sleep",
+    "i took my vitamins twice a day for a month",
+    "all of a sudden i cant understand why my feet hurt so much",
+]
+
+
+@pytest.mark.parametrize("message", NEW_GUARDS)
+def test_new_concepts_leave_look_alikes_alone(screen: SafetyScreen, message: str) -> None:
+    found = screen.check(message)
+    assert found is None, (message, found and found.flag.id, found and found.matched)
+
+
+def test_anchor_reads_small_classes_and_empty_alternatives() -> None:
+    import re
+
+    from bot.core.safety import anchor
+
+    assert anchor(re.compile(r"\b(?:38|39) ?c\b")) == frozenset({"38", "39"})
+    found = anchor(re.compile(r"\b(?:temp|temperature|temp of) x"))
+    assert found is not None and "temp" in found
+    assert anchor(re.compile(r"\b[a-z]+ pain")) is None  # a large class filters nothing
+
+
+def test_every_flag_pattern_has_an_anchor(screen: SafetyScreen) -> None:
+    """A pattern without an anchor runs on every message: keep them all anchored."""
+    assert screen._flags.always == []

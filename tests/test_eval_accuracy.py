@@ -20,6 +20,8 @@ BLIND2 = DATA / "blind2.jsonl"
 PROBE = DATA / "probe_general.jsonl"
 BLIND3 = DATA / "blind3.jsonl"
 PROBE2 = DATA / "probe_general2.jsonl"
+BLIND4 = DATA / "blind4.jsonl"
+PROBE3 = DATA / "probe_general3.jsonl"
 URGENT = "urgent"
 
 
@@ -92,6 +94,28 @@ def test_probe_general2_accuracy(companion: Companion) -> None:
     assert report.accuracy >= 0.94, summary
     assert report.false_alarms == 0, summary
     assert report.out_of_scope_rejection >= 0.92, summary
+
+
+def test_blind4_non_urgent_accuracy(companion: Companion) -> None:
+    # 398 non-urgent rows; measured 0.902 / out-of-scope 0.757 before the anchor rule,
+    # 0.947 / 0.959 after.
+    report = evaluate(companion, _non_urgent(BLIND4))
+    summary = format_report(report)
+    assert report.total >= 390
+    assert report.accuracy >= 0.93, summary
+    assert report.false_alarms <= 1, summary
+    assert report.out_of_scope_rejection >= 0.94, summary
+
+
+def test_probe_general3_accuracy(companion: Companion) -> None:
+    # 168 rows written before tuning; measured 0.774 / out-of-scope 0.600 then,
+    # 0.869 / 0.831 after the anchor rule.
+    report = evaluate(companion, _non_urgent(PROBE3))
+    summary = format_report(report)
+    assert report.total >= 150
+    assert report.accuracy >= 0.85, summary
+    assert report.false_alarms == 0, summary
+    assert report.out_of_scope_rejection >= 0.80, summary
 
 
 def test_evaluate_counts_right_and_wrong() -> None:

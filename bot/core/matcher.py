@@ -208,6 +208,68 @@ FOOT_MAP = "foot-map"
 BENEFITS = "benefits"
 WHAT_IS = "what-is-reflexology"
 
+# --- Anchors and generic evidence ---------------------------------------------
+# Many topic words are generic: "how long" is a session question only when the
+# session is a reflexology one, not a session of parliament. A message is
+# *anchored* when it names reflexology, feet or a practitioner (``domain_words``,
+# foot parts) or refers back to the practice the user is asking about ("does it
+# help", "would this", "is it any good"). An unanchored message that names another
+# subject (an out-of-scope class holds evidence, or a content word the topics do
+# not know: parliament, ps5, telephone) keeps only its *specific* topic evidence:
+# generic words, closeness to examples and frames no longer count. So symptom
+# statements ("cant sleep", "lower back pain") still reach their topics, while
+# "how much is a ps5" or "side effects of ibuprofen" do not.
+GENERIC = frozenset(
+    stem(w)
+    for w in """
+    session sessions long much cost costs price prices pay paying charge cheap expensive
+    point points side effect effects safe safety risk risks chart map good better best
+    often hurt hurts work works working help helps helpful benefit benefits mean meaning
+    means invent invented thing things time times first book booking appointment
+    appointments treatment treatments tip tips exercise exercises routine real really true
+    test tested measure measured difference different same compare versus machine chair
+    chairs massage massages energy balance explain define definition history origin idea theory
+    worth cover covered insurance recommend near find pressure therapy therapist
+    """.split()
+)
+IMPLICIT = re.compile(
+    r"\b(?:does|do|did|would|will|can|could|might|may|is|isnt|was|wont|doesnt) "
+    r"(?:it|this)\b(?! (?:mean|stand for)\b)"
+    r"|\b(?:it|this|that) (?:(?:really|actually|even|ever) )?(?:help|helps|helped|work|works|do|"
+    r"does|good|any good|worth|hurt|hurts|cost|costs|last|lasts|take|takes)\b"
+    r"|\b(?:try|tried|trying|get|getting|have|having|book|booking|from|about|for|with|of) "
+    r"(?:it|this)(?: \w+)?$"
+    r"|\b(?:the|a|my|your|this) (?:practitioner|therapist|reflexologist|treatment)\b"
+    r"|\b(?:a|the|my|your|each|per|one|first|next|typical|usual|normal|single|whole) "
+    r"(?:sessions?|appointments?|treatments?|visits?)\b(?! (?:of|at|in|with|for)\b)"
+    r"|\b(?:these|those|your|its) (?:claims|sessions|points)\b|\bin it for (?:me|us|you|them)\b"
+)
+# Bot requests (a tip, a routine, hello) are about the bot itself: they need no anchor.
+BOT_TOPICS = frozenset({"greeting", "tip", "routine"})
+# Everyday words that name no subject of their own (people, time, degree, manner):
+# an unanchored message using them does not thereby name another subject.
+NEUTRAL_WORDS = frozenset(
+    stem(w)
+    for w in """
+    because whatever everything nothing anything something another around round usually
+    typical typically normally generally constantly literally somehow barely fully badly
+    terribly really seems sounds wondering told called reckons suggest opinion view sense
+    answer describe summarise sum version couple two three four five moment today yesterday
+    tomorrow tonight week weeks wks month months year years yrs daughter son brother sister
+    mother father mum dad parents aunt uncle grandson granddaughter grandmother grandfather
+    neighbour friend coworker colleague lady man woman husband wife partner people person
+    gimme nah ngl soo sorry please pls thanks awful terrible weird annoying dull gentle
+    wrecked shattered helpful giving hold leave inside involve involved understanding clue
+    trust awkward student""".split()
+)
+# Topics a user may name only by their own symptom or need ("cant sleep").
+# Out-of-scope evidence that names a subject (a keyword, not shared question words).
+OTHER_SUBJECT_AT = 0.5
+# ... and then a topic needs more than one stray word of its own ("night" in "book a
+# table for tomorrow night", "qi" in "what does qi mean in scrabble").
+SPECIFIC_MIN = 1.0
+BENEFIT_TOPICS = frozenset({"sleep", "relaxation", "pain-relief", "circulation", "well-being"})
+
 
 def to_score(evidence: float) -> float:
     """Evidence (0..inf) as a 0-100 confidence."""
@@ -270,9 +332,7 @@ class Matcher:
         self.topic_ids: tuple[str, ...] = tuple(topics_file.topics)
         sources: list[tuple[str, bool, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
         for topic in topics_file.topics.values():
-            sources.append(
-                (topic.id, True, topic.keywords, topic.weak_keywords, topic.questions)
-            )
+            sources.append((topic.id, True, topic.keywords, topic.weak_keywords, topic.questions))
         for oos in topics_file.out_of_scope:
             sources.append(
                 (OOS_PREFIX + oos.id, False, oos.keywords, oos.weak_keywords, oos.questions)
@@ -347,12 +407,24 @@ class Matcher:
             self._question_words.append(weights)
         self._examples = examples
 
-        self._greeting_index = next(
-            (i for i, c in enumerate(self.classes) if c.id == GREETING), -1
+        # Phrases made only of generic and stop words ("how long", "side effects").
+        generic_stems = GENERIC | {stem(w) for w in STOP_WORDS}
+        self._generic_phrases: frozenset[str] = frozenset(
+            phrase
+            for item in self.classes
+            for phrase in item.phrases
+            if set(phrase.split()) <= generic_stems
         )
-        self._index: dict[str, int] = {
-            c.id: i for i, c in enumerate(self.classes) if c.is_topic
-        }
+        # Every stem the topics know (for "names another subject").
+        self._vocabulary: frozenset[str] = frozenset(
+            {s for stems in question_stems.values() for s in stems}
+            | {w for item in self.classes for w in item.words}
+            | {w for item in self.classes for p in item.phrases for w in p.split()}
+            | {stem(w) for text in topics_file.domain_words for w in clean(text).split()}
+        )
+
+        self._greeting_index = next((i for i, c in enumerate(self.classes) if c.id == GREETING), -1)
+        self._index: dict[str, int] = {c.id: i for i, c in enumerate(self.classes) if c.is_topic}
         self._oos_indexes: tuple[int, ...] = tuple(
             i for i, c in enumerate(self.classes) if not c.is_topic
         )
@@ -363,6 +435,11 @@ class Matcher:
 
     def evidence(self, text: str) -> tuple[list[float], list[str]]:
         """Evidence per class (in ``self.classes`` order) and the message's words."""
+        totals, _, words = self._evidence(text)
+        return totals, words
+
+    def _evidence(self, text: str) -> tuple[list[float], list[float], list[str]]:
+        """Evidence per class, its specific part (no generic words), and the words."""
         words = self.normalizer.tokens(text[:MAX_CHARS])
         all_stems = _stems(words)
         sequence = " " + " ".join(all_stems) + " "
@@ -374,25 +451,33 @@ class Matcher:
             phrase in sequence for phrase in self._domain_phrases
         )
         totals: list[float] = []
+        specifics: list[float] = []
         for index, item in enumerate(self.classes):
-            total = 0.0
+            total = specific_total = 0.0
             for word in stem_set:
                 weight = item.words.get(word)
                 if weight is not None:
                     total += weight
+                    if word not in GENERIC:
+                        specific_total += weight
             matched: list[str] = []
             for phrase, weight in item.phrases.items():  # longest first
                 if phrase in sequence and not any(phrase in m for m in matched):
                     matched.append(phrase)
                     total += weight
+                    if phrase not in self._generic_phrases:
+                        specific_total += weight
             question_words = self._question_words[index]
             for word in content_set:
                 weight = question_words.get(word)
                 if weight is not None:
                     total += weight
+                    if word not in GENERIC:
+                        specific_total += weight
             if domain and item.is_topic:
                 total += DOMAIN_BONUS
             totals.append(total)
+            specifics.append(specific_total)
 
         specific = content_set - self._neutral
         if specific:
@@ -412,7 +497,18 @@ class Matcher:
                 share = (similarity - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
                 totals[owner] += SIMILARITY_WEIGHT * share
         self._apply_frames(totals, " ".join(words), stem_set, sequence, domain)
-        return totals, words
+        return totals, specifics, words
+
+    def _names_other_subject(self, words: list[str]) -> bool:
+        """Does the message use a content word no topic knows (parliament, ps5)?"""
+        return any(
+            w not in STOP_WORDS
+            and not w.isdigit()
+            and len(w) > 2
+            and stem(w) not in self._vocabulary
+            and stem(w) not in NEUTRAL_WORDS
+            for w in words
+        )
 
     def _mentions_domain(self, words: list[str]) -> bool:
         """Does the message name reflexology, feet or foot massage at all?"""
@@ -452,8 +548,10 @@ class Matcher:
         if REPLACING.search(text) and MEDICINE.search(text):
             win(MEDICAL)
             return
-        if STILL_GO.search(text) and not REPLACING.search(text) and (
-            self._condition(stem_set, sequence) or oos_evidence() > 0
+        if (
+            STILL_GO.search(text)
+            and not REPLACING.search(text)
+            and (self._condition(stem_set, sequence) or oos_evidence() > 0)
         ):
             win(SAFETY)
             return
@@ -486,10 +584,28 @@ class Matcher:
 
     def match(self, text: str) -> MatchResult:
         """The best topic for ``text`` with its score and runners-up."""
-        totals, words = self.evidence(text)
-        if META_ONLY.fullmatch(" ".join(words)) and self._greeting_index >= 0:
+        totals, specifics, words = self._evidence(text)
+        joined = " ".join(words)
+        if META_ONLY.fullmatch(joined) and self._greeting_index >= 0:
             best = max(totals[self._greeting_index], 1.0)
             return MatchResult(GREETING, to_score(best), (), None, tuple(words), best)
+        anchored = (
+            self._mentions_domain(words)
+            or IMPLICIT.search(joined)
+            or STILL_GO.search(joined)
+            or WHICH_PART.search(joined)
+        )
+        if not anchored and (
+            any(totals[i] >= OTHER_SUBJECT_AT for i in self._oos_indexes)
+            or self._names_other_subject(words)
+        ):
+            # Another subject and no anchor: only specific topic evidence counts.
+            totals = [
+                total
+                if not item.is_topic or (item.id in BOT_TOPICS and total >= OTHER_SUBJECT_AT)
+                else (min(total, specific) if specific >= SPECIFIC_MIN else 0.0)
+                for item, total, specific in zip(self.classes, totals, specifics, strict=True)
+            ]
         ranked = sorted(
             (
                 Candidate(item.id, round(total, 3), to_score(total))

@@ -467,3 +467,103 @@ def test_anchor_reads_small_classes_and_empty_alternatives() -> None:
 def test_every_flag_pattern_has_an_anchor(screen: SafetyScreen) -> None:
     """A pattern without an anchor runs on every message: keep them all anchored."""
     assert screen._flags.always == []
+
+
+# The third probe's concepts: a head that "exploded" or "split" (sudden or with
+# vomiting), an allergy trigger with ONE airway or body-wide symptom, and crisis
+# planning wording. Held-out wordings, not the probe file's sentences.
+THIRD_CONCEPTS = {
+    "sudden-severe-pain": [
+        "my head feels like it split open this afternoon and ive thrown up twice",
+        "skull feels like its going to explode and i keep retching",
+        "all of a sudden a bang at the back of my head, worst ever",
+    ],
+    "headache-signs": [
+        "my head is killing me and i keep vomiting",
+        "head pain so bad and vomiting since 6am",
+    ],
+    "allergy": [
+        "got bitten by something and my throat is swelling",
+        "my little boy had a peanut and hes wheezing",
+        "ate shrimp, now my throat feels tight and weird",
+        "wasp sting now hives n feel faint",
+        "stung on the arm\nthroat feels funny\nis there a foot point for stings",
+        "new tablets from the gp, my tongue feels fat",
+    ],
+    "crisis": [
+        "ive figured out how id kill myself",
+        "im planning how to end my life",
+        "i already know when and how im going to do it, tonight",
+        "looked up how much paracetamol would be lethal",
+        "ive been researching the quickest way to die",
+        "this is my final message, goodbye everyone",
+        "got my affairs in order, i wont be around much longer",
+        "i have a plan to end it all",
+        "decided how i would end things",
+        "can reflexology help if youve already worked out how youd end it",
+        "ive picked the day and the way",
+        "i am making plan to finish my life",
+    ],
+    # a dated guard blanks only the history: today's symptom still raises its flag
+    "stroke": ["had a stroke 2 yrs ago and now my face is drooping again"],
+    "chest-pain": ["heart attack 5 yrs ago and now crushing chest pain again"],
+}
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [(flag, text) for flag, texts in THIRD_CONCEPTS.items() for text in texts],
+)
+def test_third_probe_concepts(screen: SafetyScreen, flag: str, message: str) -> None:
+    found = screen.screen(message)
+    assert found is not None, message
+    assert found.id == flag, (message, found.id)
+
+
+THIRD_GUARDS = [
+    # past history, abbreviated and in other forms
+    "had a heart attack 5 yrs ago, is reflexology ok for me now",
+    "had a tia 4 yrs ago can i still have reflexology",
+    "had a dvt 18 mo ago, safe to have a foot massage?",
+    "heart attack 8 mths ago, is it ok now",
+    "had a mini stroke 3 wks ago, is reflexology safe",
+    "my husband had a heart attack 10y ago, is reflexology ok for him",
+    "had a heart attack 5yrs ago, is reflexology ok",
+    "had a heart attack back in 2019, can i book a session",
+    "had a stroke when i was 40, would reflexology be safe",
+    "i had a heart attack in my 50s, is reflexology ok now im 70",
+    "had a heart attack at 52, now 60, is reflexology safe",
+    "previously had a heart attack, any risk with reflexology",
+    "post heart attack (2018), is foot reflexology contraindicated?",
+    "im a heart attack survivor, is reflexology safe",
+    "had a stroke last yr, can reflexology help",
+    "had a stroke back in march, can reflexology help recovery",
+    "had anaphylaxis as a kid to peanuts, is the cream nut free",
+    # headache look-alikes
+    "my head exploded with ideas after the session lol",
+    "it blew my mind how much my headache eased after reflexology",
+    "my head is killing me after a long day, any point",
+    # allergy look-alikes
+    "im allergic to nuts, are the oils used in reflexology nut free",
+    "can i have reflexology with a bee sting on my foot",
+    "my throat is scratchy from a cold, took some medicine",
+    "i carry an epipen, anything i should tell the reflexologist",
+    # crisis look-alikes
+    "wrote goodbye letters to my colleagues when i retired, now i have time for reflexology",
+    "i know how to end the session nicely",
+    "should i end it with the toes or the heel",
+    "i have a plan to end my sugar habit, can reflexology help",
+    "how many sessions would it take to help my back",
+    "how many magnesium pills should i take for sleep",
+    "this is my last question, thanks",
+    "last message for today, thanks!",
+    "sorting out my affairs before retirement, is reflexology good for stress",
+    "we chose the method our reflexologist recommended",
+    "i worked out how to find the solar plexus point",
+]
+
+
+@pytest.mark.parametrize("message", THIRD_GUARDS)
+def test_third_probe_look_alikes(screen: SafetyScreen, message: str) -> None:
+    found = screen.check(message)
+    assert found is None, (message, found and found.flag.id, found and found.matched)

@@ -503,6 +503,9 @@ THIRD_CONCEPTS = {
         "can reflexology help if youve already worked out how youd end it",
         "ive picked the day and the way",
         "i am making plan to finish my life",
+        "ive worked out how many pills i need",
+        "i know exactly how i'd do it",
+        "how many pills would it take to kill me",
     ],
     # a dated guard blanks only the history: today's symptom still raises its flag
     "stroke": ["had a stroke 2 yrs ago and now my face is drooping again"],
@@ -560,6 +563,12 @@ THIRD_GUARDS = [
     "sorting out my affairs before retirement, is reflexology good for stress",
     "we chose the method our reflexologist recommended",
     "i worked out how to find the solar plexus point",
+    "how much ibuprofen would it take to ease period pain",
+    "i know how i'd do it at home: thumb walking from heel to toe",
+    "my hay fever allergy makes me dizzy sometimes, can reflexology help",
+    "this is my final session next week",
+    "picked a date and time for my session",
+    "brain exploded reading the science papers lol",
 ]
 
 

@@ -47,16 +47,7 @@ TopicExtra = Callable[[Update, ContextTypes.DEFAULT_TYPE, Any], Awaitable[None]]
 
 def features() -> list[ModuleType]:
     """Feature modules in registration order; ``qa`` is last (its text handler catches all)."""
-    modules: list[ModuleType] = []
-    for name in FEATURE_NAMES:
-        module_name = f"bot.telegram.{name}"
-        try:
-            modules.append(importlib.import_module(module_name))
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise  # the feature exists but something it imports is missing: a real bug
-            log.warning("feature %s is not in this build yet: skipped", module_name)
-    return modules
+    return [importlib.import_module(f"bot.telegram.{name}") for name in FEATURE_NAMES]
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):

@@ -258,3 +258,19 @@ def test_the_shipped_knowledge_base_is_valid() -> None:
     for topic_entry in knowledge.topics.values():
         words = len(topic_entry.answer.split())
         assert 20 <= words <= 180, (topic_entry.id, words)
+
+
+def test_duplicate_routine_and_tip_ids(tmp_path: Path) -> None:
+    files = valid_files()
+    files["routines.yaml"]["routines"].append(copy.deepcopy(files["routines.yaml"]["routines"][0]))
+    files["tips.yaml"]["tips"].append(copy.deepcopy(files["tips.yaml"]["tips"][0]))
+    texts = write(tmp_path, files)
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(tmp_path)
+    problems = {p.path.name: p for p in caught.value.problems}
+    assert set(problems) == {"routines.yaml", "tips.yaml"}
+    for name, needle in (("routines.yaml", "id: quick"), ("tips.yaml", "id: tip-one")):
+        assert problems[name].line == line_of(texts[name], needle, occurrence=2)
+        assert problems[name].field.endswith(".id")
+        first = line_of(texts[name], needle)
+        assert f"(first at line {first})" in problems[name].message

@@ -26,6 +26,7 @@ from bot.core.knowledge.source import (
     LocatedList,
     Problems,
     check_fields,
+    first_use_of_id,
     read_yaml,
     text_field,
     text_list_field,
@@ -155,13 +156,7 @@ def parse_red_flags(data: object, problems: Problems) -> RedFlagsFile:
         if not check_fields(entry, problems, where, _FLAG_REQUIRED, _FLAG_OPTIONAL):
             continue
         flag_id = text_field(entry, "id", problems, where)
-        if flag_id in seen:
-            problems.add(
-                entry.line_of("id"),
-                f"{where}.id",
-                f"duplicate id {flag_id!r} (first at line {seen[flag_id]})",
-            )
-        seen[flag_id] = entry.line_of("id")
+        first_use_of_id(entry, flag_id, seen, problems, where)
         flags.append(
             RedFlag(
                 id=flag_id,

@@ -26,6 +26,7 @@ from bot.core.knowledge.source import (
     LocatedList,
     Problems,
     check_fields,
+    first_use_of_id,
     number_field,
     read_yaml,
     text_field,
@@ -74,6 +75,7 @@ def parse_routines(data: object, problems: Problems) -> RoutinesFile:
             problems.add(data.line, "safety", "missing field")
         safety = text_field(data, "safety", problems, "")
     routines: dict[str, Routine] = {}
+    seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
         where = f"routines[{index}]"
         if not check_fields(entry, problems, where, _ROUTINE_REQUIRED):
@@ -83,8 +85,8 @@ def parse_routines(data: object, problems: Problems) -> RoutinesFile:
             problems.add(
                 entry.line_of("id"), f"{where}.id", "use lower-case letters, digits, dashes"
             )
-        if routine_id in routines:
-            problems.add(entry.line_of("id"), f"{where}.id", f"duplicate id {routine_id!r}")
+        if not first_use_of_id(entry, routine_id, seen, problems, where):
+            continue
         minutes = number_field(entry, "minutes", problems, where, 0.5, 60)
         steps: list[Step] = []
         raw_steps = entry.get("steps")

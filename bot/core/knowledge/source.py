@@ -137,6 +137,21 @@ def join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
+def first_use_of_id(
+    entry: LocatedDict, value: str, seen: dict[str, int], problems: Problems, where: str
+) -> bool:
+    """Record ``value`` as an id; report a duplicate (with the first line) and return False."""
+    if not value:
+        return True
+    line = entry.line_of("id")
+    if value in seen:
+        first = seen[value]
+        problems.add(line, join(where, "id"), f"duplicate id {value!r} (first at line {first})")
+        return False
+    seen[value] = line
+    return True
+
+
 def check_fields(
     entry: Any,
     problems: Problems,

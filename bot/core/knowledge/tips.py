@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.core.knowledge.source import (
     Problems,
     check_fields,
+    first_use_of_id,
     read_yaml,
     text_field,
     text_list_field,
@@ -56,13 +57,7 @@ def parse_tips(data: object, problems: Problems) -> tuple[Tip, ...]:
             problems.add(
                 entry.line_of("id"), f"{where}.id", "use lower-case letters, digits, dashes"
             )
-        if tip_id in seen:
-            problems.add(
-                entry.line_of("id"),
-                f"{where}.id",
-                f"duplicate id {tip_id!r} (first at line {seen[tip_id]})",
-            )
-        seen[tip_id] = entry.line_of("id")
+        first_use_of_id(entry, tip_id, seen, problems, where)
         text = text_field(entry, "text", problems, where)
         if text and _sentence_count(text) > MAX_SENTENCES:
             problems.add(

@@ -31,6 +31,7 @@ from bot.core.knowledge.source import (
     LocatedList,
     Problems,
     check_fields,
+    first_use_of_id,
     read_yaml,
     text_field,
     text_list_field,
@@ -150,14 +151,8 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
         if topic_id:
             if topic_id not in TOPIC_IDS:
                 problems.add(entry.line_of("id"), f"{where}.id", f"unknown topic id {topic_id!r}")
-            elif topic_id in id_lines:
-                problems.add(
-                    entry.line_of("id"),
-                    f"{where}.id",
-                    f"duplicate id {topic_id!r} (first at line {id_lines[topic_id]})",
-                )
+            elif not first_use_of_id(entry, topic_id, id_lines, problems, where):
                 continue
-            id_lines[topic_id] = entry.line_of("id")
         title = text_field(entry, "title", problems, where)
         button = text_field(entry, "button", problems, where, default=title)
         questions = text_list_field(entry, "questions", problems, where, MIN_QUESTIONS)

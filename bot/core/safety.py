@@ -7,6 +7,12 @@ point on the foot" or "had a clot years ago") are blanked out first, so the rest
 of the message is still screened; a flag's own ``unless`` patterns silence that
 flag.
 
+Guards must never hide a present symptom. A guard starting ``(?#now)`` is not a
+guard but the present-symptom test ("mine started 10 min ago", "right now", "it
+won't go away"); when it matches the message, the guards starting ``(?#yield)``
+(foot-map wording such as "foot point for chest", which would otherwise blank the
+"chest" of "chest pain") are not applied, so the message is screened whole.
+
 Speed: there are a few hundred patterns, and each regex search costs a
 microsecond or more. Each pattern is therefore given, once, an *anchor*: the
 literal word beginnings one of which must start a word of the message for the
@@ -30,6 +36,9 @@ except ImportError:  # pragma: no cover
 
 # Messages are cut to this many characters before screening.
 MAX_CHARS = 4096  # Telegram's message limit: screen every real message whole
+
+_NOW = "(?#now)"  # marks the present-symptom test among the guards
+_YIELD = "(?#yield)"  # marks a guard that steps aside when the present-symptom test matches
 
 _MIN_ANCHOR = 2  # anchors shorter than this filter nothing; the pattern always runs
 
@@ -167,7 +176,13 @@ class SafetyScreen:
     def __init__(self, red_flags: RedFlagsFile) -> None:
         self.red_flags = red_flags
         self._spellings = red_flags.spellings
-        self._guards = _Gated(list(red_flags.guards))
+        guards = red_flags.guards
+        self._now = [g for g in guards if g.pattern.startswith(_NOW)]
+        kept = [g for g in guards if not g.pattern.startswith(_NOW)]
+        self._guards = _Gated(kept)
+        self._yields = frozenset(
+            index for index, g in enumerate(kept) if g.pattern.startswith(_YIELD)
+        )
         owners: list[RedFlag] = []
         patterns: list[re.Pattern[str]] = []
         for flag in red_flags.flags:
@@ -197,7 +212,11 @@ class SafetyScreen:
         starts = _starts(cleaned)
         screened = cleaned
         guards = self._guards
-        for index in guards.candidates(starts):
+        candidates = guards.candidates(starts)
+        if self._yields and any(index in self._yields for index in candidates):
+            if any(pattern.search(cleaned) for pattern in self._now):
+                candidates = [index for index in candidates if index not in self._yields]
+        for index in candidates:
             screened = guards.patterns[index].sub(" ", screened)
         if screened is not cleaned:
             starts = _starts(screened)

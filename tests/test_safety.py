@@ -261,7 +261,11 @@ def test_anchor_gating_changes_no_verdict(knowledge) -> None:
     def brute(text: str) -> str | None:
         cleaned = screen.prepare(text)
         screened = cleaned
+        now = [g for g in red_flags.guards if g.pattern.startswith("(?#now)")]
+        present = any(g.search(cleaned) for g in now)
         for guard in red_flags.guards:
+            if guard in now or (present and guard.pattern.startswith("(?#yield)")):
+                continue
             screened = guard.sub(" ", screened)
         for flag in red_flags.flags:
             raised = any(pattern.search(screened) for pattern in flag.patterns)
@@ -576,3 +580,64 @@ THIRD_GUARDS = [
 def test_third_probe_look_alikes(screen: SafetyScreen, message: str) -> None:
     found = screen.check(message)
     assert found is None, (message, found and found.flag.id, found and found.matched)
+
+
+# -- probe 4: guards never hide a present symptom; sudden vision and balance changes --
+
+
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        ("whats the best foot point for chest pain, mine started 10 min ago", "chest-pain"),
+        ("mine started 15 mins ago, whats the foot point for chest pain", "chest-pain"),
+        ("which reflex point for chest pain? i have it right now", "chest-pain"),
+        ("is there a foot point for chest pressure, it wont go away", "chest-pain"),
+        ("chest reflex on the foot? asking bc my chest is hurting rn", "chest-pain"),
+        ("which zone for the chest, pressure there for the past 30 minutes", "chest-pain"),
+        ("had a stroke in 2019 and now my face is drooping", "stroke"),
+        ("heart attack 5 yrs ago and right now my chest is tight", "chest-pain"),
+        ("is reflexology ok with blood thinners, my chest is tight right now", "chest-pain"),
+        ("this headache is killing me, came on suddenly and i threw up", None),
+        ("did my breathing exercises and now i cant breathe properly", "breathing"),
+        ("dizzy and my vision suddenly went double", "stroke"),
+        ("double vision came on suddenly, any foot point for that", "stroke"),
+        ("dad says hes seeing double and cant walk straight", "stroke"),
+        ("im dizzy and keep stumbling, cant walk straight, started suddenly", "stroke"),
+        ("her vision suddenly went dark on the right side", "stroke"),
+        ("gran says half her vision is gone on the left side", "stroke"),
+        ("seeing double since this morning and i feel unsteady", "stroke"),
+        ("suddenly having trouble understanding words", "stroke"),
+    ],
+)
+def test_fourth_probe_concepts(screen: SafetyScreen, message: str, flag: str | None) -> None:
+    found = screen.screen(message)
+    assert found is not None, message
+    if flag is not None:
+        assert found.id == flag, message
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "whats the best foot point for chest pain",
+        "which foot point for the heart",
+        "foot point for chest congestion from my cold",
+        "what reflex area is the chest, i want to learn it right now",
+        "had a stroke in 2019, right now i feel fine, is it ok",
+        "had chest pain years ago, it was just reflux, is reflexology ok",
+        "had double vision once years ago, is reflexology ok",
+        "double vision after 3 beers lol",
+        "my vision goes blurry when im tired",
+        "i get dizzy when i stand up too fast sometimes",
+        "cant walk straight after leg day lol",
+        "dying to try reflexology right now",
+        "did my breathing exercises right now, feel calm",
+    ],
+)
+def test_fourth_probe_look_alikes(screen: SafetyScreen, message: str) -> None:
+    assert screen.screen(message) is None
+
+
+def test_present_symptom_test_is_not_a_guard(screen: SafetyScreen) -> None:
+    """The (?#now) entry decides whether foot-map guards yield; it blanks nothing."""
+    assert screen.screen("cut my foot on glass and it wont stop bleeding") is not None

@@ -213,9 +213,12 @@ class SafetyScreen:
         screened = cleaned
         guards = self._guards
         candidates = guards.candidates(starts)
-        if self._yields and any(index in self._yields for index in candidates):
-            if any(pattern.search(cleaned) for pattern in self._now):
-                candidates = [index for index in candidates if index not in self._yields]
+        if (
+            self._yields
+            and any(index in self._yields for index in candidates)
+            and any(pattern.search(cleaned) for pattern in self._now)
+        ):
+            candidates = [index for index in candidates if index not in self._yields]
         for index in candidates:
             screened = guards.patterns[index].sub(" ", screened)
         if screened is not cleaned:

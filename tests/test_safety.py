@@ -261,12 +261,12 @@ def test_anchor_gating_changes_no_verdict(knowledge) -> None:
     def brute(text: str) -> str | None:
         cleaned = screen.prepare(text)
         screened = cleaned
-        now = [g for g in red_flags.guards if g.pattern.startswith("(?#now)")]
-        present = any(g.search(cleaned) for g in now)
+        present = any(g.search(cleaned) for g in red_flags.present_symptom)
         for guard in red_flags.guards:
-            if guard in now or (present and guard.pattern.startswith("(?#yield)")):
-                continue
             screened = guard.sub(" ", screened)
+        if not present:
+            for guard in red_flags.map_guards:
+                screened = guard.sub(" ", screened)
         for flag in red_flags.flags:
             raised = any(pattern.search(screened) for pattern in flag.patterns)
             if raised and not any(pattern.search(cleaned) for pattern in flag.unless):
@@ -639,5 +639,5 @@ def test_fourth_probe_look_alikes(screen: SafetyScreen, message: str) -> None:
 
 
 def test_present_symptom_test_is_not_a_guard(screen: SafetyScreen) -> None:
-    """The (?#now) entry decides whether foot-map guards yield; it blanks nothing."""
+    """The present-symptom test decides whether map guards yield; it blanks nothing."""
     assert screen.screen("cut my foot on glass and it wont stop bleeding") is not None

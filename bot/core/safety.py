@@ -7,11 +7,11 @@ point on the foot" or "had a clot years ago") are blanked out first, so the rest
 of the message is still screened; a flag's own ``unless`` patterns silence that
 flag.
 
-Guards must never hide a present symptom. A guard starting ``(?#now)`` is not a
-guard but the present-symptom test ("mine started 10 min ago", "right now", "it
-won't go away"); when it matches the message, the guards starting ``(?#yield)``
-(foot-map wording such as "foot point for chest", which would otherwise blank the
-"chest" of "chest pain") are not applied, so the message is screened whole.
+Guards must never hide a present symptom. The file's ``map_guards`` (foot-map
+wording such as "foot point for chest", which would otherwise blank the "chest" of
+"chest pain") are applied like guards, except when one of its ``present_symptom``
+patterns ("mine started 10 min ago", "right now", "it won't go away") matches the
+message: then they step aside and the message is screened whole.
 
 Speed: there are a few hundred patterns, and each regex search costs a
 microsecond or more. Each pattern is therefore given, once, an *anchor*: the
@@ -37,8 +37,6 @@ except ImportError:  # pragma: no cover
 # Messages are cut to this many characters before screening.
 MAX_CHARS = 4096  # Telegram's message limit: screen every real message whole
 
-_NOW = "(?#now)"  # marks the present-symptom test among the guards
-_YIELD = "(?#yield)"  # marks a guard that steps aside when the present-symptom test matches
 
 _MIN_ANCHOR = 2  # anchors shorter than this filter nothing; the pattern always runs
 
@@ -176,13 +174,10 @@ class SafetyScreen:
     def __init__(self, red_flags: RedFlagsFile) -> None:
         self.red_flags = red_flags
         self._spellings = red_flags.spellings
-        guards = red_flags.guards
-        self._now = [g for g in guards if g.pattern.startswith(_NOW)]
-        kept = [g for g in guards if not g.pattern.startswith(_NOW)]
-        self._guards = _Gated(kept)
-        self._yields = frozenset(
-            index for index, g in enumerate(kept) if g.pattern.startswith(_YIELD)
-        )
+        self._now = list(red_flags.present_symptom)
+        self._guards = _Gated([*red_flags.guards, *red_flags.map_guards])
+        first_map_guard = len(red_flags.guards)
+        self._yields = frozenset(range(first_map_guard, len(self._guards.patterns)))
         owners: list[RedFlag] = []
         patterns: list[re.Pattern[str]] = []
         for flag in red_flags.flags:

@@ -8,6 +8,8 @@ File shape::
     spellings:                 # optional: misspellings rewritten before screening
       chest: [chset, chst]
     guards: [<regex>, ...]     # text that looks alarming but is not (optional)
+    map_guards: [<regex>, ...] # foot-map wording, blanked unless a present symptom matches
+    present_symptom: [<regex>, ...]  # "mine started 10 min ago", "right now"
     flags:
       - id: chest-pain
         why: <one calm sentence: why this needs care now>
@@ -35,7 +37,7 @@ from bot.core.knowledge.source import (
 
 _FLAG_REQUIRED = {"id", "why", "patterns"}
 _FLAG_OPTIONAL = {"unless"}
-_FILE_OPTIONAL = {"reply", "guards", "terms", "spellings"}
+_FILE_OPTIONAL = {"reply", "guards", "map_guards", "present_symptom", "terms", "spellings"}
 _TERM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -54,6 +56,9 @@ class RedFlagsFile:
     guards: tuple[re.Pattern[str], ...]
     flags: tuple[RedFlag, ...]
     spellings: dict[str, str] = field(default_factory=dict)  # misspelt word -> right one
+    # Foot-map wording blanked like guards, except when ``present_symptom`` matches.
+    map_guards: tuple[re.Pattern[str], ...] = ()
+    present_symptom: tuple[re.Pattern[str], ...] = ()
 
 
 def _lists(head: LocatedDict, name: str, problems: Problems) -> dict[str, list[tuple[str, int]]]:
@@ -140,6 +145,8 @@ def parse_red_flags(data: object, problems: Problems) -> RedFlagsFile:
     head = data if isinstance(data, LocatedDict) else None
     reply = ""
     guards: tuple[re.Pattern[str], ...] = ()
+    map_guards: tuple[re.Pattern[str], ...] = ()
+    present_symptom: tuple[re.Pattern[str], ...] = ()
     terms: dict[str, str] = {}
     spellings: dict[str, str] = {}
     if head is not None:
@@ -149,6 +156,15 @@ def parse_red_flags(data: object, problems: Problems) -> RedFlagsFile:
         terms = _terms(head, problems)
         spellings = _spellings(head, problems)
         guards = _compile(text_list_field(head, "guards", problems, ""), problems, "guards", terms)
+        map_guards = _compile(
+            text_list_field(head, "map_guards", problems, ""), problems, "map_guards", terms
+        )
+        present_symptom = _compile(
+            text_list_field(head, "present_symptom", problems, ""),
+            problems,
+            "present_symptom",
+            terms,
+        )
     flags: list[RedFlag] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
@@ -175,7 +191,14 @@ def parse_red_flags(data: object, problems: Problems) -> RedFlagsFile:
                 ),
             )
         )
-    return RedFlagsFile(reply=reply, guards=guards, flags=tuple(flags), spellings=spellings)
+    return RedFlagsFile(
+        reply=reply,
+        guards=guards,
+        flags=tuple(flags),
+        spellings=spellings,
+        map_guards=map_guards,
+        present_symptom=present_symptom,
+    )
 
 
 def load_red_flags(path: Path, problems: Problems) -> RedFlagsFile:

@@ -22,6 +22,7 @@ BLIND3 = DATA / "blind3.jsonl"
 PROBE2 = DATA / "probe_general2.jsonl"
 BLIND4 = DATA / "blind4.jsonl"
 PROBE3 = DATA / "probe_general3.jsonl"
+BLIND5 = DATA / "blind5.jsonl"
 URGENT = "urgent"
 
 
@@ -98,24 +99,35 @@ def test_probe_general2_accuracy(companion: Companion) -> None:
 
 def test_blind4_non_urgent_accuracy(companion: Companion) -> None:
     # 398 non-urgent rows; measured 0.902 / out-of-scope 0.757 before the anchor rule,
-    # 0.947 / 0.959 after.
+    # 0.947 / 0.959 after, 0.970 / 0.959 after the question-shape rules.
     report = evaluate(companion, _non_urgent(BLIND4))
     summary = format_report(report)
     assert report.total >= 390
-    assert report.accuracy >= 0.93, summary
+    assert report.accuracy >= 0.955, summary
     assert report.false_alarms <= 1, summary
     assert report.out_of_scope_rejection >= 0.94, summary
 
 
 def test_probe_general3_accuracy(companion: Companion) -> None:
     # 168 rows written before tuning; measured 0.774 / out-of-scope 0.600 then,
-    # 0.869 / 0.831 after the anchor rule.
+    # 0.869 / 0.831 after the anchor rule, 0.899 / 0.862 after the question-shape rules.
     report = evaluate(companion, _non_urgent(PROBE3))
     summary = format_report(report)
     assert report.total >= 150
-    assert report.accuracy >= 0.85, summary
+    assert report.accuracy >= 0.88, summary
     assert report.false_alarms == 0, summary
-    assert report.out_of_scope_rejection >= 0.80, summary
+    assert report.out_of_scope_rejection >= 0.83, summary
+
+
+def test_blind5_non_urgent_accuracy(companion: Companion) -> None:
+    # 416 non-urgent rows; measured 0.930 / out-of-scope 0.934 before the question-shape
+    # rules (benefits overview vs named benefit, tip, routine, who-first), 0.988 / 1.000 after.
+    report = evaluate(companion, _non_urgent(BLIND5))
+    summary = format_report(report)
+    assert report.total >= 400
+    assert report.accuracy >= 0.97, summary
+    assert report.false_alarms == 0, summary
+    assert report.out_of_scope_rejection >= 0.96, summary
 
 
 def test_evaluate_counts_right_and_wrong() -> None:

@@ -181,3 +181,56 @@ def test_shorthand_rewrites_touch_whole_words_only() -> None:
 )
 def test_general_families(matcher: Matcher, question: str, topic: str | None) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # the benefits overview, even with a greeting or personal details
+        ("morning! what is foot reflexology meant to help with", "benefits"),
+        ("im 68 and go twice a month, what could reflexology do for me", "benefits"),
+        ("what can reflexology do", "benefits"),
+        ("what would i actually get out of a reflexology session", "benefits"),
+        ("what good does reflexology do", "benefits"),
+        ("so what else is reflexology good for", "benefits"),
+        # what-is keeps the idea and the description
+        ("how is pressing my heel supposed to change my kidneys", "what-is-reflexology"),
+        ("what does a reflexologist actually do", "what-is-reflexology"),
+        # a named benefit beats the overview
+        ("is reflexology any good for restless nights", "sleep"),
+        ("what could reflexology do for my circulation", "circulation"),
+        ("would reflexology be good for my panic attacks", "relaxation"),
+        # a personal symptom plus "can it help"
+        ("tension headaches after work every day, could reflexology help", "pain-relief"),
+        ("my calves ache after football, will reflexology do anything", "pain-relief"),
+        ("night shifts wrecked my sleep, would this help", "sleep"),
+    ],
+)
+def test_benefit_question_shapes(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("hiya, any tip for me today?", "tip"),
+        ("a hint i could try this evening please", "tip"),
+        ("tip for calming down at my desk?", "tip"),
+        ("any tips for my driving theory test", None),
+        ("do you tip a hairdresser", None),
+        ("its on the tip of my tongue", None),
+        ("walk my dad through a foot rub step by step", "routine"),
+        ("a short exercise to help me sleep", "routine"),
+        ("physio first or a reflexologist for my knee?", "medical-advice"),
+        ("could reflexology sort my blood pressure without tablets", "medical-advice"),
+        ("can i stop taking metformin if i get reflexology", "medical-advice"),
+        ("my reflexologist says my energy is blocked, what does that mean", "energy-flow"),
+        ("was reflexology ever compared with a sham treatment in a trial", "evidence"),
+        ("got a flare of gout at the moment, should i cancel my reflexology", "safety"),
+        ("what does an electrician charge per hour", None),
+        ("best spreadsheet formula to add up a column", None),
+        ("how long to proof bread dough", None),
+    ],
+)
+def test_request_and_advice_shapes(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic

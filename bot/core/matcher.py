@@ -91,7 +91,7 @@ PERMISSION = re.compile(
 REPLACING = re.compile(
     r"\b(?:instead of|rather than|replace|replacing|substitute|alternative to|stop taking|"
     r"come off|coming off|swap\w*|ditch\w*|quit\w*|give up|giving up|drop|dropping|skip\w*|"
-    r"stop|stopping|cut out|alongside|on top of|together with)\b"
+    r"stop|stopping|cut out|alongside|on top of|together with|without)\b"
 )
 # "should I see someone", "time to see a doctor"
 PROFESSIONAL = (
@@ -124,7 +124,8 @@ MEDICINE = re.compile(
     r"\b(?:meds|medication|medications|medicine|medicines|pills|tablets|painkillers|inhaler|"
     r"insulin|chemo\w*|radiotherapy|treatment|treatments|prescription|antidepressants|"
     r"doctor|doctors|gp|physio\w*|surgery|operation|drugs|antibiotics|steroids|statins|"
-    r"vaccine|therapy|specialist|hospital|jabs?|injections?)\b"
+    r"vaccine|therapy|specialist|hospital|jabs?|injections?|dentist|metformin|levothyroxine|"
+    r"warfarin|blood thinners|beta blockers|ibuprofen|paracetamol|painkiller|sertraline)\b"
 )
 # "acupuncture vs reflexology": a comparison of two practices
 COMPARING = re.compile(r"\b(?:vs|versus|or|compared|compare|difference|differ|different|same)\b")
@@ -167,6 +168,106 @@ GOOD_FOR = re.compile(
 HOW_MEANT = re.compile(
     r"\bhow (?:is|does|do|would|could) (?:that|it|this|reflexology|they) "
     r"(?:(?:meant|supposed) to|even|actually|possibly) work\b"
+)
+# "what can it do", "what is it meant to help with", "what's in it for me": the
+# benefits overview (unless a benefit is named, see NAMED_BENEFITS).
+_IT = (
+    r"(?:it|this|that|reflexology|foot reflexology|foot massage|a reflexologist|they|"
+    r"the treatment)"
+)
+OVERVIEW = re.compile(
+    r"\b(?:whats|what (?:kind of |sort of |type of )?(?:things? |stuff |conditions |problems )?"
+    rf"(?:can|could|does|do|would|will|might|is|are)) {_IT} "
+    r"(?:actually |really |even |supposedly |claim to |said to |meant to |supposed to |"
+    r"claimed to |good at |able to |be able to )*(?:help|helps|treat|fix|achieve|offer|"
+    r"do for (?:me|us|you|people|the body|my body|your body)|(?:be )?good for)\b"
+    rf"|\bwhat (?:kind of |sort of )?(?:things? |stuff )?(?:can|could|might) {_IT} "
+    r"(?:actually |really |even |possibly )?do\b(?! to\b)"
+    r"|\bwhat (?:effects?|impact|difference) (?:can|could|does|do|would|will|is|are) "
+    rf"{_IT}\b"
+    r"|\bwhat (?:are )?(?:the |its )?effects? (?:of (?:it|reflexology) )?on (?:the|my|your) body\b"
+    rf"|\bin what ways? (?:can|could|would|might|does|will) {_IT}\b"
+    r"|\b(?:rundown|overview|summary|list) of (?:what|the (?:benefits|upsides|pros))\b"
+    r"|\b(?:whats|what is|what would be) in it for (?:me|us|you|them)\b"
+    r"|\bwhat (?:would|will|do|does|could|can|might) (?:i|we|you|people|he|she|they|one) "
+    r"(?:get|gain) (?:out of|from)\b"
+    rf"|\bwhat good (?:does|would|will|can|could|is) {_IT}\b|\bwhy (?:bother|would i bother)\b"
+    r"|\bwhat (?:kind of |sort of )?(?:it|reflexology|this) is (?:actually |even |really )?"
+    r"good for\b"
+)
+# "what else is it good for": the overview, whatever was said before it
+WHAT_ELSE = re.compile(r"\bwhat else (?:is|can|could|does|might|would) ")
+# "can reflexology help", "will it do anything", "is it any good for": a help question,
+# which a named symptom or benefit turns into that topic's question.
+HELP_ASK = re.compile(
+    rf"\b(?:can|could|would|will|might|does|do|is|isnt|may) {_IT} "
+    r"(?:actually |really |even |possibly |ever )?(?:help|helps|do anything|do something|"
+    r"do any good|make (?:a|any) difference|ease|sort|fix|be good|be any good|any good|"
+    r"good|work for|improve|do (?:much|owt|me good))\b"
+    r"|\b(?:help|helps|good|any good|useful|do) for (?:that|this|it)\b"
+    r"|\bworth (?:a go|trying|a try)\b"
+)
+# A tip, pointer or hint for the user ("got a tip for me?"), not a tip about another
+# subject ("a tip for my job interview") or the verb ("how much to tip a waiter").
+TIP_ASK = re.compile(r"\b(?:tips?|pointers?|hints?)\b")
+TIP_NOT = re.compile(
+    r"\b(?:to|should (?:i|we|you)|do (?:i|we|you)|did (?:i|we|you)|i|we|you|much|always|"
+    r"never) tip\b"
+    r"|\btip (?:the|a|my|your|our|him|her|them) (?:waiter|waitress|driver|barber|"
+    r"hairdresser|staff|server|delivery|cab|taxi|courier|bartender|cleaner|porter)\b"
+    r"|\btips? of (?:my|the|your|his|her) (?:tongue|iceberg|nose|fingers?|toes?|big toe)\b"
+    r"|\btipping\b|\b(?:thanks|thank you|ta) for (?:the|all the|your|those) tips\b"
+)
+TIP_ABOUT = re.compile(
+    r"\b(?:tips?|pointers?|hints?) (?:for|on|about|with|regarding) "
+    r"(?:my |a |an |the |your |our )?(\w+)(?: (\w+))?"
+)
+# Things a reflexology tip may be for: the user, now, relaxing, sleep, the feet...
+TIP_FOR = frozenset(
+    stem(w)
+    for w in """
+    me us you him her them today tonight now morning evening day week beginner beginners
+    newbie newbies relax relaxing relaxation calm calming unwind unwinding destress stress
+    stressed sleep sleeping bed bedtime anxiety nerves headache headaches pain aches back
+    circulation energy feet foot toes heel heels arch soles sole self reflexology massage
+    rub rubbing wellbeing mood tired tiredness evenings mornings work desk home quick
+    """.split()
+)
+# "step by step foot rub", "give me an exercise to calm down": a routine request.
+ROUTINE_ASK = re.compile(
+    r"\bstep by step\b(?! (?:guide to|explanation of|how it works))"
+    r"|\b(?:an|a quick|a short|a little|a simple|an easy|quick|short|simple|easy|some|one|"
+    r"a breathing|any) (?:exercise|exercises|drill|drills|self massage|routine)\b"
+    r"(?! (?:good|better|bad|safe|ok|okay|or|vs|instead)\b)"
+)
+# "doctor or reflexologist first?": who to see first is medical advice.
+_PRO = (
+    r"(?:doctor|doc|gp|dentist|physio|physiotherapist|specialist|consultant|osteopath|"
+    r"chiropractor|podiatrist|nurse|pharmacist)"
+)
+WHO_FIRST = re.compile(
+    rf"\b{_PRO} (?:first |1st )?or (?:go |going )?(?:straight )?(?:to )?(?:a |the |my )?"
+    r"(?:reflexologist|reflexology|foot massage)\b"
+    r"|\b(?:reflexologist|reflexology) (?:first |1st )?or (?:go |going )?(?:straight )?(?:to )?"
+    rf"(?:a |the |my )?{_PRO}\b"
+)
+# Topics a named benefit or symptom picks out of a help or overview question;
+# concrete symptoms come before the general ones.
+NAMED_BENEFITS = (
+    ("sleep", "pain-relief", "circulation", "relaxation"),
+    ("energy-flow",),
+    ("well-being",),
+)
+# Specific evidence a named benefit needs; "overall" or "most days" alone is not enough
+# to make a well-being question of "what does it do for you overall".
+NAMED_AT = {"well-being": 1.6}
+NAMED_DEFAULT = 1.0
+TIP = "tip"
+# "how is pressing my heel supposed to change my kidneys": how it is meant to work
+HOW_PRESSING = re.compile(
+    r"\bhow (?:is|does|would|could|can|do|is it that) (?:pressing|rubbing|massaging|pushing|"
+    r"touching|squeezing|working) .{0,40}\b(?:supposed to|meant to|possibly|even|actually|"
+    r"able to|said to)\b"
 )
 # Bot meta and sign-offs, the whole message: "good night", "how do I use you"
 META_ONLY = re.compile(
@@ -496,7 +597,13 @@ class Matcher:
             for owner, similarity in best.items():
                 share = (similarity - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
                 totals[owner] += SIMILARITY_WEIGHT * share
-        self._apply_frames(totals, " ".join(words), stem_set, sequence, domain)
+        off_topic = self._apply_frames(
+            totals, specifics, " ".join(words), stem_set, sequence, domain
+        )
+        if off_topic:
+            totals = [
+                0.0 if item.is_topic else t for item, t in zip(self.classes, totals, strict=True)
+            ]
         return totals, specifics, words
 
     def _names_other_subject(self, words: list[str]) -> bool:
@@ -529,9 +636,19 @@ class Matcher:
         )
 
     def _apply_frames(
-        self, totals: list[float], text: str, stem_set: set[str], sequence: str, domain: bool
-    ) -> None:
-        """Let the shape of the question decide between topics sharing its subject."""
+        self,
+        totals: list[float],
+        specifics: list[float],
+        text: str,
+        stem_set: set[str],
+        sequence: str,
+        domain: bool,
+    ) -> bool:
+        """Let the shape of the question decide between topics sharing its subject.
+
+        True when the shape shows the message is about another subject altogether
+        ("a tip for my job interview").
+        """
         index = self._index
 
         def win(topic: str) -> None:
@@ -545,28 +662,61 @@ class Matcher:
         def oos_evidence() -> float:
             return max((totals[i] for i in self._oos_indexes), default=0.0)
 
-        if REPLACING.search(text) and MEDICINE.search(text):
+        def named_benefit(skip: frozenset[str] = frozenset()) -> str | None:
+            for group in NAMED_BENEFITS:
+                found = [
+                    (specifics[index[topic]], topic)
+                    for topic in group
+                    if topic not in skip
+                    and specifics[index[topic]] >= NAMED_AT.get(topic, NAMED_DEFAULT)
+                ]
+                if found:
+                    return max(found)[1]
+            return None
+
+        if (REPLACING.search(text) and MEDICINE.search(text)) or WHO_FIRST.search(text):
             win(MEDICAL)
-            return
+            return False
         if (
             STILL_GO.search(text)
             and not REPLACING.search(text)
             and (self._condition(stem_set, sequence) or oos_evidence() > 0)
         ):
             win(SAFETY)
-            return
+            return False
         if COMPARING.search(text) and PRACTICE.search(text) and "reflexology" in text:
             win(DIFFERENCE)
-            return
-        if GUIDE_ME.search(text) and (domain or oos_evidence() == 0.0):
+            return False
+        if TIP_NOT.search(text):
+            if not domain:  # "do you tip a hairdresser", "tip of my tongue"
+                totals[index[TIP]] = 0.0
+        elif TIP_ASK.search(text):
+            about = TIP_ABOUT.search(text)
+            if (
+                about
+                and not domain
+                and not any(
+                    w and (stem(w) in TIP_FOR or stem(w) in self._domain_words)
+                    for w in about.groups()
+                )
+            ):
+                return True
+            if (domain or oos_evidence() == 0.0) and not named_benefit(
+                frozenset({"relaxation", "well-being", "energy-flow"})
+            ):
+                win(TIP)
+                return False
+        if (GUIDE_ME.search(text) or ROUTINE_ASK.search(text)) and (
+            domain or oos_evidence() == 0.0
+        ):
             win(ROUTINE)
-            return
+            return False
         asks_next = SEE_SOMEONE.search(text) or (
             NOT_IMPROVING.search(text) and WHAT_NEXT.search(text)
         )
         if asks_next and (domain or totals[index[MEDICAL]] > 0 or oos_evidence() == 0.0):
             win(MEDICAL)
-            return
+            return False
         if (
             PERMISSION.search(text)
             and not REPLACING.search(text)
@@ -574,13 +724,22 @@ class Matcher:
             and self._condition(stem_set, sequence)
         ):
             win(SAFETY)
-            return
+            return False
         if WHICH_PART.search(text):
             totals[index[FOOT_MAP]] += WHICH_PART_BONUS
-        if GOOD_FOR.search(text) and (domain or oos_evidence() == 0.0):
+        overview = OVERVIEW.search(text) or GOOD_FOR.search(text)
+        if (overview or HELP_ASK.search(text)) and (domain or oos_evidence() == 0.0):
+            named = None if WHAT_ELSE.search(text) else named_benefit()
+            if named:
+                win(named)
+                return False
+        if overview and (domain or oos_evidence() == 0.0):
             win(BENEFITS)
-        elif HOW_MEANT.search(text) and (domain or oos_evidence() == 0.0):
+        elif (HOW_MEANT.search(text) or HOW_PRESSING.search(text)) and (
+            domain or oos_evidence() == 0.0 or FOOT_PARTS.intersection(stem_set)
+        ):
             win(WHAT_IS)
+        return False
 
     def match(self, text: str) -> MatchResult:
         """The best topic for ``text`` with its score and runners-up."""

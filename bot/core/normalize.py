@@ -126,6 +126,7 @@ COMMON_WORDS: frozenset[str] = frozenset(
     mean means meant real really true false sure fine cool thank thanks hello bye goodbye
     jump jumping hold holding case coach dying die died congestion coworker coworkers bland
     grand hose sink string stung throwing spitting grinding fade faded weak
+    mess messy cancel cancelled canceled cancelling wait waiting waited waits
     """.split()
 )
 

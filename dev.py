@@ -41,8 +41,16 @@ def ensure_installed(extra: str | None) -> Path:
     if digest not in installed:
         print(f"Installing {target} into .venv ...", flush=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-e", target],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-e",
+                target,
+            ],
             cwd=ROOT,
             check=True,
         )
@@ -57,8 +65,9 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(python), "-m", "bot", *argv[1:]], cwd=ROOT)
     if command == "test":
         python = ensure_installed("test")
-        lint = subprocess.call([str(python), "-m", "ruff", "check", "bot", "tests", "benchmarks",
-                                "dev.py"], cwd=ROOT)
+        lint = subprocess.call(
+            [str(python), "-m", "ruff", "check", "bot", "tests", "benchmarks", "dev.py"], cwd=ROOT
+        )
         tests = subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT)
         return tests or lint
     print(__doc__)

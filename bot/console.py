@@ -73,9 +73,7 @@ def _read_lines(stdin: TextIO) -> Iterator[str]:
 
 def clean_line(text: str) -> str:
     """Control characters become spaces; the line is stripped and cut to MAX_LINE."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text
-    )
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
     return " ".join(cleaned.split())[:MAX_LINE]
 
 
@@ -177,7 +175,7 @@ class ConsoleChat:
                 return False
             self.say(feedback_reply(feeling))
             if feeling == "worse":
-                self.say("(Ask me \"is it safe?\" to read them.)")
+                self.say('(Ask me "is it safe?" to read them.)')
             return True
         return False
 

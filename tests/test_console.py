@@ -184,9 +184,7 @@ def test_an_interactive_terminal_gets_a_prompt(knowledge) -> None:
             return True
 
     out = io.StringIO()
-    status = run_chat(
-        SpyCompanion(knowledge), knowledge, stdin=Keyboard("hello\n"), stdout=out
-    )
+    status = run_chat(SpyCompanion(knowledge), knowledge, stdin=Keyboard("hello\n"), stdout=out)
     assert status == 0
     assert out.getvalue().count("You: ") == 2  # before "hello" and before end of input
     assert out.getvalue().endswith(f"You: \n{GOODBYE}\n")

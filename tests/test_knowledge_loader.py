@@ -38,18 +38,29 @@ def valid_files() -> dict[str, dict[str, Any]]:
         },
         "red_flags.yaml": {
             "reply": "Please seek medical care now.",
-            "flags": [{"id": "chest-pain", "why": "It can be a heart attack.",
-                       "patterns": [r"\bchest pain\b"]}],
+            "flags": [
+                {
+                    "id": "chest-pain",
+                    "why": "It can be a heart attack.",
+                    "patterns": [r"\bchest pain\b"],
+                }
+            ],
         },
         "routines.yaml": {
             "safety": "Skip it with wounds.",
             "routines": [
-                {"id": "quick", "title": "Quick", "purpose": "Calm.", "minutes": 1,
-                 "steps": [{"text": "Press.", "seconds": 60, "area": "solar-plexus"}]}
+                {
+                    "id": "quick",
+                    "title": "Quick",
+                    "purpose": "Calm.",
+                    "minutes": 1,
+                    "steps": [{"text": "Press.", "seconds": 60, "area": "solar-plexus"}],
+                }
             ],
         },
-        "tips.yaml": {"tips": [{"id": "tip-one", "text": "Breathe out slowly.",
-                                "tags": ["relaxation"]}]},
+        "tips.yaml": {
+            "tips": [{"id": "tip-one", "text": "Breathe out slowly.", "tags": ["relaxation"]}]
+        },
     }
 
 
@@ -185,9 +196,7 @@ def test_yaml_syntax_error(tmp_path: Path) -> None:
 
 def test_duplicate_key(tmp_path: Path) -> None:
     texts = write(tmp_path, valid_files())
-    text = texts["tips.yaml"].replace(
-        "  tags:", "  text: Another text.\n  tags:", 1
-    )
+    text = texts["tips.yaml"].replace("  tags:", "  text: Another text.\n  tags:", 1)
     (tmp_path / "tips.yaml").write_text(text)
     problem = only_problem(tmp_path)
     assert problem.line == line_of(text, "text: Another text.")
@@ -215,18 +224,14 @@ def test_routine_unknown_area(tmp_path: Path) -> None:
 
 
 def test_routine_length_must_match_steps(tmp_path: Path) -> None:
-    problem, text = broken(
-        tmp_path, "routines.yaml", lambda d: d["routines"][0].update(minutes=10)
-    )
+    problem, text = broken(tmp_path, "routines.yaml", lambda d: d["routines"][0].update(minutes=10))
     assert problem.line == line_of(text, "minutes: 10")
     assert problem.field == "routines[0].minutes"
     assert "add up to 60 s" in problem.message
 
 
 def test_tip_unknown_tag(tmp_path: Path) -> None:
-    problem, text = broken(
-        tmp_path, "tips.yaml", lambda d: d["tips"][0].update(tags=["astrology"])
-    )
+    problem, text = broken(tmp_path, "tips.yaml", lambda d: d["tips"][0].update(tags=["astrology"]))
     assert problem.line == line_of(text, "- astrology")
     assert problem.field == "tips[0].tags[0]"
 

@@ -243,8 +243,14 @@ async def test_foot_map_topic_sends_the_chart_and_reuses_its_file_id(app, api) -
 async def test_routine_topic_offers_the_routine_buttons(app, api, knowledge) -> None:
     api.push_text(CHAT, "can you guide me through a foot massage routine")
     menu = await api.wait_for(
-        lambda _c: next((p for p in api.sent("sendMessage") if callback_data(p)
-                         and callback_data(p)[0].startswith("r:start:")), None)
+        lambda _c: next(
+            (
+                p
+                for p in api.sent("sendMessage")
+                if callback_data(p) and callback_data(p)[0].startswith("r:start:")
+            ),
+            None,
+        )
     )
     assert len(callback_data(menu)) == len(knowledge.routines)
 

@@ -76,9 +76,7 @@ class Companion:
                 and runner.score >= ANSWER_AT
                 and abs(result.evidence - runner.evidence) <= AMBIGUOUS_GAP
             ):
-                return clarify_reply(
-                    self.knowledge, (result.topic, *result.topics), result.score
-                )
+                return clarify_reply(self.knowledge, (result.topic, *result.topics), result.score)
             return compose_reply(self.knowledge, result.topic, result.score)
         if result.score >= CLARIFY_AT:
             candidates = (result.topic, *(c.id for c in result.runners_up if c.score >= CLARIFY_AT))

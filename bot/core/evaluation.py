@@ -79,7 +79,7 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{number}: not JSON: {exc}") from exc
         if not isinstance(row, dict) or "q" not in row or "expect" not in row:
-            raise ValueError(f"{path}:{number}: needs \"q\" and \"expect\"")
+            raise ValueError(f'{path}:{number}: needs "q" and "expect"')
         rows.append(row)
     return rows
 

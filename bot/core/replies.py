@@ -15,8 +15,8 @@ URGENT = "urgent"
 # Offered when the bot does not know what was meant.
 DEFAULT_SUGGESTIONS: tuple[str, ...] = ("what-is-reflexology", "benefits", "safety", "routine")
 EMPTY_PROMPT = (
-    "Send me a question about foot reflexology, for example \"what is reflexology?\", "
-    "\"is it safe?\" or \"can it help me sleep?\"."
+    'Send me a question about foot reflexology, for example "what is reflexology?", '
+    '"is it safe?" or "can it help me sleep?".'
 )
 
 
@@ -58,9 +58,7 @@ def clarify_reply(knowledge: Knowledge, candidates: Iterable[str], score: float)
     )
 
 
-def fallback_reply(
-    knowledge: Knowledge, score: float = 0.0, text: str | None = None
-) -> Reply:
+def fallback_reply(knowledge: Knowledge, score: float = 0.0, text: str | None = None) -> Reply:
     """The honest "I don't know that one", with a few useful topics to try."""
     return Reply(
         kind=ReplyKind.FALLBACK,

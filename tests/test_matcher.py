@@ -234,3 +234,47 @@ def test_benefit_question_shapes(matcher: Matcher, question: str, topic: str) ->
 )
 def test_request_and_advice_shapes(matcher: Matcher, question: str, topic: str | None) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # regional slang for pain, contractions
+        ("got a dodgy back lately, reckon reflexology'd sort it?", "pain-relief"),
+        ("gammy leg playing up again, could a foot massage help", "pain-relief"),
+        ("my shoulder's giving me grief, would it'd help to try reflexology", "pain-relief"),
+        # named pain conditions; "take the edge off" is not only relaxation
+        ("arthritis in my hands, could reflexology take the edge off", "pain-relief"),
+        ("fibromyalgia flares all the time, would reflexology help", "pain-relief"),
+        ("period pain every month, will reflexology take the edge off", "pain-relief"),
+        # "killing me" about work or the kids is stress
+        ("the kids are killing me, need to wind down, would a foot rub do it", "relaxation"),
+        # a pleasant feeling set aside is not the question
+        ("does reflexology have any upsides other than feeling nice", "benefits"),
+        ("is there real proof or does it just feel good", "evidence"),
+        # a professional recommending it does not make a benefits question medical
+        ("my physio recommended reflexology for my dad, what benefits might he get", "benefits"),
+        # qi, chi, meridians and channels beat what-is and the map
+        ("do the foot zones connect to meridians", "energy-flow"),
+        ("what is chi and how does it link to the feet", "energy-flow"),
+        ("how does qi flow through the soles", "energy-flow"),
+        # the principle, the mechanism, how does that work
+        ("so the soles are like a map of the body? how does that work", "what-is-reflexology"),
+        ("explain the mechanism reflexology is based on in plain terms", "what-is-reflexology"),
+        # a foot part linked to a body part is the map
+        ("is the arch linked to the spine", "foot-map"),
+        ("does the heel correspond to the lower back", "foot-map"),
+        # before or after an appointment
+        ("what should i wear to an appointment", "session"),
+        ("should i drink water after a session", "session"),
+        # other therapies and first aid with no reflexology word
+        ("is pilates good for neck pain", None),
+        ("how much is a swedish massage", None),
+        ("first aid for a stubbed toe at home", None),
+        ("pressure points for self-defence", None),
+        ("is it like a deep tissue massage?", "acupuncture-difference"),
+        ("i dont see the point in paying for a session", "session"),
+    ],
+)
+def test_blind6_wording_families(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic

@@ -194,6 +194,10 @@ OVERVIEW = re.compile(
     rf"|\bwhat good (?:does|would|will|can|could|is) {_IT}\b|\bwhy (?:bother|would i bother)\b"
     r"|\bwhat (?:kind of |sort of )?(?:it|reflexology|this) is (?:actually |even |really )?"
     r"good for\b"
+    r"|\bwhat (?:sort of |kind of |type of )?(?:benefits?|upsides?|positives|improvements?|"
+    r"results) (?:could|might|would|can|will|should|do|does) (?:i|we|you|he|she|they|people|"
+    r"one|my \w+|it|reflexology|this) (?:expect|get|see|notice|gain|hope for|bring|offer|have)\b"
+    r"|\bany (?:upsides?|benefits?|positives|plus points) (?:to|of|from|in) "
 )
 # "what else is it good for": the overview, whatever was said before it
 WHAT_ELSE = re.compile(r"\bwhat else (?:is|can|could|does|might|would) ")
@@ -203,7 +207,7 @@ HELP_ASK = re.compile(
     rf"\b(?:can|could|would|will|might|does|do|is|isnt|may) {_IT} "
     r"(?:actually |really |even |possibly |ever )?(?:help|helps|do anything|do something|"
     r"do any good|make (?:a|any) difference|ease|sort|fix|be good|be any good|any good|"
-    r"good|work for|improve|do (?:much|owt|me good))\b"
+    r"good|work for|improve|do (?:much|owt|me good|it|the trick)|take the edge off)\b"
     r"|\b(?:help|helps|good|any good|useful|do) for (?:that|this|it)\b"
     r"|\bworth (?:a go|trying|a try)\b"
 )
@@ -269,6 +273,58 @@ HOW_PRESSING = re.compile(
     r"touching|squeezing|working) .{0,40}\b(?:supposed to|meant to|possibly|even|actually|"
     r"able to|said to)\b"
 )
+# "apart from it feeling nice", "or does it just feel nice": a pleasant feeling the
+# user sets aside names no topic (the question is about the rest).
+SET_ASIDE = re.compile(
+    r"\b(?:apart from|other than|besides|aside from|except|beyond|"
+    r"or (?:does|is|do|will) (?:it|this|that|reflexology|they) (?:just|only|simply|merely)|"
+    r"or (?:is it )?(?:just|only|simply|merely)) "
+    r"(?:it |that it |the fact (?:that )?it |(?:it )?being |just |a )?"
+    r"(?:feel|feels|feeling|relaxing|relaxed|pampering|pleasant|nice|lovely|a nice \w+|a treat)"
+    r"(?: (?:nice|good|lovely|pleasant|great|relaxing|relaxed|nice and relaxing|"
+    r"good at the time))?\b"
+)
+# "whats the principle here", "the mechanism reflexologists describe", "the feet are
+# like a map of the body? how does that work": the idea behind reflexology.
+PRINCIPLE = re.compile(
+    r"\b(?:principle|principles|mechanism|mechanisms|rationale|premise|reasoning|logic) "
+    r"(?:here|behind|of|reflexologists?|they|is|that|it|at work|involved|in plain)\b"
+    r"|\bthe (?:principle|mechanism|rationale|premise)s?$"
+    r"|\bhow (?:does|do|is|would) (?:that|it|this|all that|any of that|it all) "
+    r"(?:supposed to |meant to )?work\b(?! (?:for|on|with|out)\b)"
+)
+# "is the heel connected to the lower back", "what is that linked to": with a foot
+# word, a link to a body part is a question for the map.
+LINKED = re.compile(
+    r"\b(?:connected|linked|connect|connects|link|links|correspond|corresponds|"
+    r"corresponding|relate|relates|related|tied|wired|mapped|hooked up)(?: up)? (?:to|with)\b"
+)
+# ... unless it asks how or why the link is meant to exist (the idea, not the map).
+HOW_THEORY = re.compile(
+    r"\b(?:how|why|theory|explain|idea|supposed|meant|think|thinks|believe|believed|claim|"
+    r"claims|principle|really|actually|proof|evidence)\b"
+)
+# Qi, meridians, channels: the energy idea, whatever else is asked about it.
+ENERGY = re.compile(
+    r"\b(?:qi|chi|ki|meridians?|meridian lines|energy channels?|channels|life force|"
+    r"life energy|yin|yang|energy lines|energy pathways?|energy flow|flow of energy)\b"
+)
+# Other therapies and remedies, with no reflexology or foot word: another subject
+# ("is yoga good for back pain", "hot stone massage prices").
+OTHER_THERAPY = re.compile(
+    r"\b(?:yoga|pilates|tai chi|qigong|hot stones?|swedish massage|deep tissue|sports massage|"
+    r"thai massage|indian head massage|head massage|back massage|neck massage|shoulder massage|"
+    r"full body massage|body massage|aromatherapy massage|massage gun|foam roll\w*|"
+    r"chiropract\w*|osteopath\w*|physiotherapy|cupping|reiki|pillows?|mattress\w*|"
+    r"heat pack|ice pack|hot water bottle|tens machine|first aid|stretches|stretching|"
+    r"sprain\w*|twisted|stubbed|pulled (?:a |my )?muscle|self defen[cs]e|martial arts)\b"
+)
+# Words that name reflexology or the feet themselves (not "massage" alone).
+OWN_DOMAIN = frozenset(
+    stem(w)
+    for w in "reflexology reflexologist reflexologists reflex reflexes foot feet sole soles".split()
+)
+
 # Bot meta and sign-offs, the whole message: "good night", "how do I use you"
 META_ONLY = re.compile(
     r"(?:(?:ok |okay |well |right )?(?:good ?night|night night|nighty night|cheers|ta|"
@@ -308,6 +364,7 @@ NO_DOMAIN_BOOST = 2.0
 FOOT_MAP = "foot-map"
 BENEFITS = "benefits"
 WHAT_IS = "what-is-reflexology"
+ENERGY_FLOW = "energy-flow"
 
 # --- Anchors and generic evidence ---------------------------------------------
 # Many topic words are generic: "how long" is a session question only when the
@@ -330,7 +387,7 @@ GENERIC = frozenset(
     appointments treatment treatments tip tips exercise exercises routine real really true
     test tested measure measured difference different same compare versus machine chair
     chairs massage massages energy balance explain define definition history origin idea theory
-    worth cover covered insurance recommend near find pressure therapy therapist
+    worth cover covered insurance recommend near find pressure therapy therapist edge
     """.split()
 )
 IMPLICIT = re.compile(
@@ -341,7 +398,7 @@ IMPLICIT = re.compile(
     r"|\b(?:try|tried|trying|get|getting|have|having|book|booking|from|about|for|with|of) "
     r"(?:it|this)(?: \w+)?$"
     r"|\b(?:the|a|my|your|this) (?:practitioner|therapist|reflexologist|treatment)\b"
-    r"|\b(?:a|the|my|your|each|per|one|first|next|typical|usual|normal|single|whole) "
+    r"|\b(?:a|an|the|my|your|each|per|one|first|next|typical|usual|normal|single|whole) "
     r"(?:sessions?|appointments?|treatments?|visits?)\b(?! (?:of|at|in|with|for)\b)"
     r"|\b(?:these|those|your|its) (?:claims|sessions|points)\b|\bin it for (?:me|us|you|them)\b"
 )
@@ -542,6 +599,9 @@ class Matcher:
     def _evidence(self, text: str) -> tuple[list[float], list[float], list[str]]:
         """Evidence per class, its specific part (no generic words), and the words."""
         words = self.normalizer.tokens(text[:MAX_CHARS])
+        kept = SET_ASIDE.sub(" ", " ".join(words)).split()
+        if len(kept) >= 2:
+            words = kept
         all_stems = _stems(words)
         sequence = " " + " ".join(all_stems) + " "
         stem_set = set(all_stems)
@@ -725,7 +785,11 @@ class Matcher:
         ):
             win(SAFETY)
             return False
-        if WHICH_PART.search(text):
+        if WHICH_PART.search(text) or (
+            LINKED.search(text)
+            and (FOOT_PARTS | OWN_DOMAIN).intersection(stem_set)
+            and not HOW_THEORY.search(text)
+        ):
             totals[index[FOOT_MAP]] += WHICH_PART_BONUS
         overview = OVERVIEW.search(text) or GOOD_FOR.search(text)
         if (overview or HELP_ASK.search(text)) and (domain or oos_evidence() == 0.0):
@@ -735,10 +799,14 @@ class Matcher:
                 return False
         if overview and (domain or oos_evidence() == 0.0):
             win(BENEFITS)
-        elif (HOW_MEANT.search(text) or HOW_PRESSING.search(text)) and (
+        elif (HOW_MEANT.search(text) or HOW_PRESSING.search(text) or PRINCIPLE.search(text)) and (
             domain or oos_evidence() == 0.0 or FOOT_PARTS.intersection(stem_set)
         ):
             win(WHAT_IS)
+        if ENERGY.search(text) and (domain or oos_evidence() == 0.0):
+            best = max(index.values(), key=lambda i: totals[i])
+            if self.classes[best].id in (WHAT_IS, FOOT_MAP):
+                win(ENERGY_FLOW)
         return False
 
     def match(self, text: str) -> MatchResult:
@@ -754,6 +822,12 @@ class Matcher:
             or STILL_GO.search(joined)
             or WHICH_PART.search(joined)
         )
+        if (
+            OTHER_THERAPY.search(joined)
+            and not (OWN_DOMAIN | FOOT_PARTS).intersection(_stems(words))
+            and not IMPLICIT.search(joined)
+        ):
+            return MatchResult(None, to_score(1.0), (), "other-health", tuple(words), 1.0)
         if not anchored and (
             any(totals[i] >= OTHER_SUBJECT_AT for i in self._oos_indexes)
             or self._names_other_subject(words)

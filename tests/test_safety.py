@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from bot.core.safety import SafetyScreen
@@ -641,3 +644,92 @@ def test_fourth_probe_look_alikes(screen: SafetyScreen, message: str) -> None:
 def test_present_symptom_test_is_not_a_guard(screen: SafetyScreen) -> None:
     """The present-symptom test decides whether map guards yield; it blanks nothing."""
     assert screen.screen("cut my foot on glass and it wont stop bleeding") is not None
+
+
+# Fifth probe: kinds, not sentences. A fall or knock followed by an altered state (either
+# order, multi-line), sudden confusion since a moment, and overdose by its shapes.
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        (
+            "hi\nmy mum (82) fell this morning and now she's really drowsy and muddled\n"
+            "should i rub her feet to wake her up",
+            "head-injury",
+        ),
+        ("mum took a tumble this arvo and now shes all confused", "head-injury"),
+        ("took a knock to the head playing footy, feel drowsy and sick", "head-injury"),
+        ("boyfriend got headbutted last night and now he keeps being sick", "head-injury"),
+        ("my daughter got a football to the head and has been sick twice", "head-injury"),
+        ("hit my head really hard getting out the car and now im seeing double", "head-injury"),
+        ("grandpa fell and is hard to wake", "head-injury"),
+        ("my aunt fell this morning and since then shes been muddled", "head-injury"),
+        ("shes been really drowsy since she fell yesterday", "head-injury"),
+        ("my grandmother has become very confused overnight, she doesnt recognise me", "stroke"),
+        ("since this morning my gran is confused and not herself, shes 90", "stroke"),
+        ("i took way more of my pills than i should have", "overdose"),
+        ("i took way more insulin than i should", "overdose"),
+        ("took loads more painkillers than it says on the box", "overdose"),
+        ("i've taken more than the max dose of paracetamol", "overdose"),
+        ("took 3 times the dose of my meds", "overdose"),
+        ("i swallowed my entire bottle of antidepressants", "overdose"),
+        ("my daughter drank some of the calpol bottle, the whole thing", "overdose"),
+        ("my son might have taken some of my tablets, hes acting drowsy", "overdose"),
+        ("i might have overdone my paracetamol, had like 16 today", "overdose"),
+        ("can you overdose on paracetamol, i took 20", "overdose"),
+        ("i took the whole packet", "overdose"),
+        ("my baby is fitting right now", "seizure"),
+    ],
+)
+def test_fifth_probe_concepts(screen: SafetyScreen, message: str, flag: str) -> None:
+    found = screen.screen(message)
+    assert found is not None, message
+    assert found.id == flag, message
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "My husband (type 1 for 40 yrs) read online that reflexology can regulate insulin "
+        "so he could cut his dose. Is that true??",
+        "can i reduce my insulin if i do reflexology",
+        "can reflexology help me take fewer pills",
+        "i fell asleep during my reflexology session, is that normal",
+        "the baby fell asleep and was drowsy afterwards",
+        "fell over laughing at my cat",
+        "fell pregnant and feel sleepy all the time",
+        "i feel drowsy after my antihistamine",
+        "im confused about how reflexology works",
+        "my mum fell last year and broke her hip, can she have reflexology",
+        "had a fall a few years ago, still get ankle pain, does reflexology help",
+        "my mum fell and broke her wrist, now shes groggy from the anaesthetic",
+        "tripped over the dog this morning lol, anyway feeling sleepy is there a foot point",
+        "took a knock to my confidence, feel out of it",
+        "knocked out cold after reflexology, best sleep ever",
+        "ate a whole box of chocolates, feel sick lol",
+        "the whole pack of biscuits is gone, help",
+        "took more tablets than usual this week because of my back, can reflexology help",
+        "had more coffee than i should have, feel jittery",
+        "i ate way more than i should have at christmas",
+        "my son has taken his adhd meds, can he have reflexology",
+        "my doctor doubled my dose of blood pressure tablets, is reflexology ok",
+        "does overdosing on reflexology exist lol",
+        "can you overdose on vitamin c",
+        "paracetamol 500mg, i took 2 this morning, ok to have a session",
+        "mum has dementia and is more confused since the move",
+        "confused since this morning about which foot is the liver",
+        "my grandad is always a bit muddled, can reflexology help memory",
+    ],
+)
+def test_fifth_probe_look_alikes(screen: SafetyScreen, message: str) -> None:
+    assert screen.screen(message) is None, message
+
+
+def test_fifth_probe_file_is_all_caught_and_no_trap_fires(screen: SafetyScreen) -> None:
+    """Every urgent line of urgent_probe5.jsonl is caught; no trap raises a flag."""
+    path = Path(__file__).parent / "data" / "urgent_probe5.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    urgent = [row["q"] for row in rows if "urgent" in row["expect"]]
+    traps = [row["q"] for row in rows if "urgent" not in row["expect"]]
+    assert len(urgent) >= 120 and len(traps) >= 80
+    assert [q for q in urgent if screen.screen(q) is None] == []
+    assert [q for q in traps if screen.screen(q) is not None] == []

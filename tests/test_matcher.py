@@ -278,3 +278,26 @@ def test_request_and_advice_shapes(matcher: Matcher, question: str, topic: str |
 )
 def test_blind6_wording_families(matcher: Matcher, question: str, topic: str | None) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("what would reflexology actually do for my blood flow", "circulation"),
+        ("sleep benefits of reflexology?", "sleep"),
+        ("is it any good for panic attacks", "relaxation"),
+        ("how many sessions in a typical course", "session"),
+        ("give me a random tip", "tip"),
+        ("a routine to help me unwind after work", "routine"),
+        ("has anyone ever tested whether the reflex points are real", "evidence"),
+        ("as a nurse, whats the quality of the evidence like", "evidence"),
+        ("isnt it just a glorified foot rub", "acupuncture-difference"),
+        ("how long is a revision session", None),
+        ("book a table for six on friday", None),
+        ("my elbow clicks when i stretch", None),
+        # "sharp" and "paying" stay themselves (not "share", "playing")
+        ("sharp pain in my heel in the morning, can reflexology help", "pain-relief"),
+    ],
+)
+def test_still_open_families(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic

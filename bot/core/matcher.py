@@ -181,6 +181,7 @@ OVERVIEW = re.compile(
     r"(?:actually |really |even |supposedly |claim to |said to |meant to |supposed to |"
     r"claimed to |good at |able to |be able to )*(?:help|helps|treat|fix|achieve|offer|"
     r"do for (?:me|us|you|people|the body|my body|your body)|(?:be )?good for)\b"
+    rf"|\bwhat (?:does|do|would|will|can|could|might) {_IT} (?:actually |really |even )?do for\b"
     rf"|\bwhat (?:kind of |sort of )?(?:things? |stuff )?(?:can|could|might) {_IT} "
     r"(?:actually |really |even |possibly )?do\b(?! to\b)"
     r"|\bwhat (?:effects?|impact|difference) (?:can|could|does|do|would|will|is|are) "
@@ -211,6 +212,9 @@ HELP_ASK = re.compile(
     r"|\b(?:help|helps|good|any good|useful|do) for (?:that|this|it)\b"
     r"|\bworth (?:a go|trying|a try)\b"
 )
+# "circulation benefits of reflexology", "benefits of reflexology for sleep": a benefit
+# named next to "benefits" picks that topic (see NAMED_BENEFITS).
+BENEFITS_OF = re.compile(r"\b(?:benefits?|effects?|upsides?) (?:of|from|for)\b|\w+ benefits\b")
 # A tip, pointer or hint for the user ("got a tip for me?"), not a tip about another
 # subject ("a tip for my job interview") or the verb ("how much to tip a waiter").
 TIP_ASK = re.compile(r"\b(?:tips?|pointers?|hints?)\b")
@@ -221,6 +225,14 @@ TIP_NOT = re.compile(
     r"hairdresser|staff|server|delivery|cab|taxi|courier|bartender|cleaner|porter)\b"
     r"|\btips? of (?:my|the|your|his|her) (?:tongue|iceberg|nose|fingers?|toes?|big toe)\b"
     r"|\btipping\b|\b(?:thanks|thank you|ta) for (?:the|all the|your|those) tips\b"
+)
+# "share a random tip", "give me a tip": a plain request needs no anchor.
+TIP_REQUEST = re.compile(
+    r"\b(?:give|send|share|got|have|tell|hit|drop) (?:me |us )?"
+    r"(?:a |an |another |one |some |your )?"
+    r"(?:random |quick |daily |little |good |new |useful |handy |top )?(?:tip|pointer|hint)s?\b"
+    r"(?! (?:for|on|about|with|regarding)\b)(?! (?:of|to) )"
+    r"|\b(?:random|daily) tip\b|\btip of the day\b"
 )
 TIP_ABOUT = re.compile(
     r"\b(?:tips?|pointers?|hints?) (?:for|on|about|with|regarding) "
@@ -243,6 +255,12 @@ ROUTINE_ASK = re.compile(
     r"|\b(?:an|a quick|a short|a little|a simple|an easy|quick|short|simple|easy|some|one|"
     r"a breathing|any) (?:exercise|exercises|drill|drills|self massage|routine)\b"
     r"(?! (?:good|better|bad|safe|ok|okay|or|vs|instead)\b)"
+)
+# "an exercise to calm down", "a routine to wind down before bed": asked for by its aim.
+ROUTINE_FOR = re.compile(
+    r"\b(?:exercise|exercises|routine|routines|drill|drills|self massage)s? (?:to|for|that) "
+    r"(?:help (?:me |us )?)?(?:calm|relax|wind down|unwind|de ?stress|sleep|settle|switch off|"
+    r"chill|get to sleep|drop off|soothe|ease|my feet|the feet|tired feet|bedtime|before bed)"
 )
 # "doctor or reflexologist first?": who to see first is medical advice.
 _PRO = (
@@ -761,13 +779,14 @@ class Matcher:
                 )
             ):
                 return True
-            if (domain or oos_evidence() == 0.0) and not named_benefit(
+            if (domain or oos_evidence() == 0.0 or TIP_REQUEST.search(text)) and not named_benefit(
                 frozenset({"relaxation", "well-being", "energy-flow"})
             ):
                 win(TIP)
                 return False
-        if (GUIDE_ME.search(text) or ROUTINE_ASK.search(text)) and (
-            domain or oos_evidence() == 0.0
+        if ROUTINE_FOR.search(text) or (
+            (GUIDE_ME.search(text) or ROUTINE_ASK.search(text))
+            and (domain or oos_evidence() == 0.0)
         ):
             win(ROUTINE)
             return False
@@ -792,7 +811,9 @@ class Matcher:
         ):
             totals[index[FOOT_MAP]] += WHICH_PART_BONUS
         overview = OVERVIEW.search(text) or GOOD_FOR.search(text)
-        if (overview or HELP_ASK.search(text)) and (domain or oos_evidence() == 0.0):
+        if (overview or HELP_ASK.search(text) or BENEFITS_OF.search(text)) and (
+            domain or oos_evidence() == 0.0 or IMPLICIT.search(text)
+        ):
             named = None if WHAT_ELSE.search(text) else named_benefit()
             if named:
                 win(named)

@@ -127,7 +127,7 @@ COMMON_WORDS: frozenset[str] = frozenset(
     jump jumping hold holding case coach dying die died congestion coworker coworkers bland
     grand hose sink string stung throwing spitting grinding fade faded weak
     mess messy cancel cancelled canceled cancelling wait waiting waited waits
-    pay pays paying paid crook crooked gammy dodgy knackered
+    pay pays paying paid crook crooked gammy dodgy knackered sharp sharply
     """.split()
 )
 

@@ -35,8 +35,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.core.knowledge import Knowledge
 from bot.core.normalize import STOP_WORDS, Normalizer, clean, stem
@@ -436,8 +438,19 @@ NEUTRAL_WORDS = frozenset(
     neighbour friend coworker colleague lady man woman husband wife partner people person
     gimme nah ngl soo sorry please pls thanks awful terrible weird annoying dull gentle
     wrecked shattered helpful giving hold leave inside involve involved understanding clue
-    trust awkward student""".split()
+    trust awkward student bullet bullets list summary nutshell brief briefly short shortly
+    detail details simple simply plain words""".split()
 )
+_STOP_WORD_LIST = sorted(STOP_WORDS)
+
+
+@lru_cache(maxsize=4096)
+def _function_word_typo(word: str) -> bool:
+    """Is ``word`` one slip away from a function word ("wht", "teh", "whta")?"""
+    return (
+        process.extractOne(word, _STOP_WORD_LIST, scorer=OSA.distance, score_cutoff=1)
+        is not None
+    )
 # Topics a user may name only by their own symptom or need ("cant sleep").
 # Out-of-scope evidence that names a subject (a keyword, not shared question words).
 OTHER_SUBJECT_AT = 0.5
@@ -692,6 +705,7 @@ class Matcher:
             and len(w) > 2
             and stem(w) not in self._vocabulary
             and stem(w) not in NEUTRAL_WORDS
+            and not _function_word_typo(w)
             for w in words
         )
 

@@ -733,3 +733,27 @@ def test_fifth_probe_file_is_all_caught_and_no_trap_fires(screen: SafetyScreen) 
     assert len(urgent) >= 120 and len(traps) >= 80
     assert [q for q in urgent if screen.screen(q) is None] == []
     assert [q for q in traps if screen.screen(q) is not None] == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my leg went cold and pale and i cant really feel my foot",
+        "dads foot is pale and cold and he cant properly move it",
+        "her leg turned white and cold, she cant quite feel her toes",
+    ],
+)
+def test_cold_pale_limb_with_hedged_loss_of_feeling(screen: SafetyScreen, message: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None and flag.id == "limb-ischaemia"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my feet are always cold and i cant really feel my toes in winter, would reflexology help",
+        "cold feet at night, cant get them warm",
+    ],
+)
+def test_ordinary_cold_feet_are_not_an_emergency(screen: SafetyScreen, message: str) -> None:
+    assert screen.screen(message) is None

@@ -127,7 +127,25 @@ MEDICINE = re.compile(
     r"insulin|chemo\w*|radiotherapy|treatment|treatments|prescription|antidepressants|"
     r"doctor|doctors|gp|physio\w*|surgery|operation|drugs|antibiotics|steroids|statins|"
     r"vaccine|therapy|specialist|hospital|jabs?|injections?|dentist|metformin|levothyroxine|"
-    r"warfarin|blood thinners|beta blockers|ibuprofen|paracetamol|painkiller|sertraline)\b"
+    r"warfarin|blood thinners|beta blockers|ibuprofen|paracetamol|painkiller|sertraline|"
+    r"creams?|steroid cream|ointments?)\b"
+)
+# "what dose of melatonin with it", "how many paracetamol is too many": a dose is a
+# question for a doctor or pharmacist (medical advice), asked in a reflexology chat.
+DOSE = re.compile(
+    r"\b(?:what|which|how much of a|right|safe) (?:dose|dosage)\b"
+    r"|\bhow (?:many|much) (?:\w+ ){1,2}is too (?:many|much)\b"
+)
+# "reflexology or the cream the doctor gave us": choosing it over a treatment
+OR_TREATMENT = re.compile(
+    r"\b(?:reflexology|foot massage|a foot massage|foot rubs?|it) or (?:the |my |our |his |her |"
+    r"their |a )?(?:creams?|meds|medication|medicine|tablets|pills|inhaler|steroids?|"
+    r"antibiotics|treatment|prescription)\b"
+)
+# "so i must have liver trouble": a diagnosis read from the feet
+DIAGNOSED = re.compile(
+    r"\b(?:so|means|meaning) (?:i|he|she|we|they|my \w+) (?:must|might|may|could) "
+    r"(?:have|be getting)\b"
 )
 # "acupuncture vs reflexology": a comparison of two practices
 COMPARING = re.compile(r"\b(?:vs|versus|or|compared|compare|difference|differ|different|same)\b")
@@ -175,7 +193,7 @@ HOW_MEANT = re.compile(
 # benefits overview (unless a benefit is named, see NAMED_BENEFITS).
 _IT = (
     r"(?:it|this|that|reflexology|foot reflexology|foot massage|a reflexologist|they|"
-    r"the treatment)"
+    r"the treatment|(?:foot )?pressure points|foot points|(?:a )?foot rubs?)"
 )
 OVERVIEW = re.compile(
     r"\b(?:whats|what (?:kind of |sort of |type of )?(?:things? |stuff |conditions |problems )?"
@@ -213,6 +231,9 @@ HELP_ASK = re.compile(
     r"good|work for|improve|do (?:much|owt|me good|it|the trick)|take the edge off)\b"
     r"|\b(?:help|helps|good|any good|useful|do) for (?:that|this|it)\b"
     r"|\bworth (?:a go|trying|a try)\b"
+    r"|\b(?:beneficial|good|helpful|useful) for (?:the |my |your )?(?:circulation|sleep|"
+    r"stress|anxiety|pain|headaches?|back|mood|energy)\b"
+    r"|\b(?:bring|brings|get|gets) (?:\w+ )?down\b|\bquiet (?:it|them|things) down\b"
 )
 # "circulation benefits of reflexology", "benefits of reflexology for sleep": a benefit
 # named next to "benefits" picks that topic (see NAMED_BENEFITS).
@@ -310,9 +331,20 @@ PRINCIPLE = re.compile(
     r"\b(?:principle|principles|mechanism|mechanisms|rationale|premise|reasoning|logic) "
     r"(?:here|behind|of|reflexologists?|they|is|that|it|at work|involved|in plain)\b"
     r"|\bthe (?:principle|mechanism|rationale|premise)s?$"
+    r"|\b(?:idea|theory|thinking|concept|logic) behind\b"
+    r"|\bwhat(?:s| is) (?:the )?(?:actual |whole |basic |main |general )?idea\b"
     r"|\bhow (?:does|do|is|would) (?:that|it|this|all that|any of that|it all) "
     r"(?:supposed to |meant to )?work\b(?! (?:for|on|with|out)\b)"
 )
+# "heel = lower back?", "the ball of my foot is supposed to be my chest": a foot part
+# standing for a body part is a question for the map.
+EQUALS_SIGN = re.compile(rf"\b({_FOOT})\s*=+", re.IGNORECASE)
+FOOT_EQUALS = re.compile(
+    rf"\b{_FOOT}s? equals\b|\b(?:ball|side|edge|top|bottom|base|tip) of (?:my |the |your )?"
+    rf"{_FOOT} (?:is )?(?:supposed|meant|said) to be\b"
+)
+# "quick tip before bed?": a message that starts by asking for a tip
+TIP_LEAD = re.compile(r"^(?:a |any |one )?(?:quick|random|little|short|small|fast) tips?\b")
 # "is the heel connected to the lower back", "what is that linked to": with a foot
 # word, a link to a body part is a question for the map.
 LINKED = re.compile(
@@ -324,10 +356,13 @@ HOW_THEORY = re.compile(
     r"\b(?:how|why|theory|explain|idea|supposed|meant|think|thinks|believe|believed|claim|"
     r"claims|principle|really|actually|proof|evidence)\b"
 )
+# "the energy side of reflexology": the energy idea, not a comparison
+ENERGY_SIDE = re.compile(r"\benergy (?:side|part|aspect|stuff|thing)\b")
 # Qi, meridians, channels: the energy idea, whatever else is asked about it.
 ENERGY = re.compile(
     r"\b(?:qi|chi|ki|meridians?|meridian lines|energy channels?|channels|life force|"
-    r"life energy|yin|yang|energy lines|energy pathways?|energy flow|flow of energy)\b"
+    r"life energy|yin|yang|energy lines|energy pathways?|energy flow|flow of energy|"
+    r"energy side|chinese energy|energy idea)\b"
 )
 # Other therapies and remedies, with no reflexology or foot word: another subject
 # ("is yoga good for back pain", "hot stone massage prices").
@@ -359,6 +394,8 @@ FOOT_PARTS = frozenset(
 
 # How far a frame puts its topic ahead of the best other class.
 FRAME_MARGIN = 0.6
+# Evidence given to a dose question (a clear medical-advice answer).
+DOSE_EVIDENCE = 3.0
 # A bonus (not a win) for the foot-map frame: "which part of the foot helps my
 # headache?" may still be a pain question.
 WHICH_PART_BONUS = 1.2
@@ -384,6 +421,8 @@ NO_DOMAIN_BOOST = 2.0
 FOOT_MAP = "foot-map"
 BENEFITS = "benefits"
 WHAT_IS = "what-is-reflexology"
+EVIDENCE = "evidence"
+BELIEVE_IN = re.compile(r"\b(?:believe|believes|believing) in\b")
 ENERGY_FLOW = "energy-flow"
 
 # --- Anchors and generic evidence ---------------------------------------------
@@ -448,9 +487,10 @@ _STOP_WORD_LIST = sorted(STOP_WORDS)
 def _function_word_typo(word: str) -> bool:
     """Is ``word`` one slip away from a function word ("wht", "teh", "whta")?"""
     return (
-        process.extractOne(word, _STOP_WORD_LIST, scorer=OSA.distance, score_cutoff=1)
-        is not None
+        process.extractOne(word, _STOP_WORD_LIST, scorer=OSA.distance, score_cutoff=1) is not None
     )
+
+
 # Topics a user may name only by their own symptom or need ("cant sleep").
 # Out-of-scope evidence that names a subject (a keyword, not shared question words).
 OTHER_SUBJECT_AT = 0.5
@@ -629,7 +669,7 @@ class Matcher:
 
     def _evidence(self, text: str) -> tuple[list[float], list[float], list[str]]:
         """Evidence per class, its specific part (no generic words), and the words."""
-        words = self.normalizer.tokens(text[:MAX_CHARS])
+        words = self.normalizer.tokens(EQUALS_SIGN.sub(r"\1 equals ", text[:MAX_CHARS]))
         kept = SET_ASIDE.sub(" ", " ".join(words)).split()
         if len(kept) >= 2:
             words = kept
@@ -766,7 +806,12 @@ class Matcher:
                     return max(found)[1]
             return None
 
-        if (REPLACING.search(text) and MEDICINE.search(text)) or WHO_FIRST.search(text):
+        if (
+            (REPLACING.search(text) and MEDICINE.search(text))
+            or WHO_FIRST.search(text)
+            or OR_TREATMENT.search(text)
+            or DIAGNOSED.search(text)
+        ):
             win(MEDICAL)
             return False
         if (
@@ -776,12 +821,20 @@ class Matcher:
         ):
             win(SAFETY)
             return False
-        if COMPARING.search(text) and PRACTICE.search(text) and "reflexology" in text:
+        if (
+            COMPARING.search(text)
+            and (PRACTICE.search(text) or "pressure points" in text)
+            and ("reflexology" in text or "reflex points" in text)
+            and not ENERGY_SIDE.search(text)
+        ):
             win(DIFFERENCE)
             return False
         if TIP_NOT.search(text):
             if not domain:  # "do you tip a hairdresser", "tip of my tongue"
                 totals[index[TIP]] = 0.0
+        elif TIP_LEAD.search(text):
+            win(TIP)
+            return False
         elif TIP_ASK.search(text):
             about = TIP_ABOUT.search(text)
             if (
@@ -812,7 +865,7 @@ class Matcher:
             return False
         if (
             PERMISSION.search(text)
-            and not REPLACING.search(text)
+            and not (REPLACING.search(text) and MEDICINE.search(text))
             and (domain or oos_evidence() == 0.0)
             and self._condition(stem_set, sequence)
         ):
@@ -824,6 +877,9 @@ class Matcher:
             and not HOW_THEORY.search(text)
         ):
             totals[index[FOOT_MAP]] += WHICH_PART_BONUS
+        if FOOT_EQUALS.search(text):
+            win(FOOT_MAP)
+            return False
         overview = OVERVIEW.search(text) or GOOD_FOR.search(text)
         if (overview or HELP_ASK.search(text) or BENEFITS_OF.search(text)) and (
             domain or oos_evidence() == 0.0 or IMPLICIT.search(text)
@@ -840,7 +896,9 @@ class Matcher:
             win(WHAT_IS)
         if ENERGY.search(text) and (domain or oos_evidence() == 0.0):
             best = max(index.values(), key=lambda i: totals[i])
-            if self.classes[best].id in (WHAT_IS, FOOT_MAP):
+            if self.classes[best].id in (WHAT_IS, FOOT_MAP, DIFFERENCE) or (
+                BELIEVE_IN.search(text) and self.classes[best].id == EVIDENCE
+            ):
                 win(ENERGY_FLOW)
         return False
 
@@ -848,6 +906,10 @@ class Matcher:
         """The best topic for ``text`` with its score and runners-up."""
         totals, specifics, words = self._evidence(text)
         joined = " ".join(words)
+        if DOSE.search(joined) and (MEDICINE.search(joined) or "melatonin" in joined):
+            return MatchResult(
+                MEDICAL, to_score(DOSE_EVIDENCE), (), None, tuple(words), DOSE_EVIDENCE
+            )
         if META_ONLY.fullmatch(joined) and self._greeting_index >= 0:
             best = max(totals[self._greeting_index], 1.0)
             return MatchResult(GREETING, to_score(best), (), None, tuple(words), best)
@@ -904,7 +966,13 @@ class Matcher:
             oos_total = oos[0].evidence + 0.5 * sum(c.evidence for c in oos[1:])
             if strong:
                 oos_total *= DOMAIN_DAMPING
-            elif not self._mentions_domain(words) and not STILL_GO.search(" ".join(words)):
+            elif (
+                not self._mentions_domain(words)
+                and not STILL_GO.search(joined)
+                and not (
+                    IMPLICIT.search(joined) and (OVERVIEW.search(joined) or HELP_ASK.search(joined))
+                )
+            ):
                 oos_total *= NO_DOMAIN_BOOST
         if oos and (not topics or oos_total >= topics[0].evidence):
             return MatchResult(

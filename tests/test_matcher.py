@@ -301,3 +301,40 @@ def test_blind6_wording_families(matcher: Matcher, question: str, topic: str | N
 )
 def test_still_open_families(matcher: Matcher, question: str, topic: str | None) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # idea-behind / is-that-reflexology shapes ask what it is, even naming organs
+        ("whats the basic idea behind pressing the toes to reach the lungs", "what-is-reflexology"),
+        (
+            "my aunt rubs her arch and says its her kidneys, is that reflexology?",
+            "what-is-reflexology",
+        ),
+        # a foot part standing for a body part is the map
+        ("toes = sinuses?", "foot-map"),
+        ("why is the edge of my foot supposed to be my spine", "foot-map"),
+        # dose questions with a medicine are for a professional
+        ("what dose of ibuprofen should i take after a session", "medical-advice"),
+        ("how many ibuprofen tablets is too many for back pain", "medical-advice"),
+        ("energy drinks, how much caffeine is too much", None),
+        # choosing reflexology over a treatment, a diagnosis read from the feet
+        ("my son has asthma, reflexology or the inhaler?", "medical-advice"),
+        (
+            "the reflexologist said my kidney point hurt so i must have kidney stones, true?",
+            "medical-advice",
+        ),
+        # "without" alone does not turn a safety question into medical advice
+        ("is it safe for my mum with diabetes to have it done without socks", "safety"),
+        ("quick tip for tonight?", "tip"),
+        ("do reflexologists really believe in qi", "energy-flow"),
+        ("pressure points vs reflex points, same thing?", "acupuncture-difference"),
+        ("could foot pressure points help my migraines", "pain-relief"),
+        ("is reflexology beneficial for sleep", "sleep"),
+        ("is yoga good for anxiety", None),
+        ("is aromatherapy good for sleep", None),
+    ],
+)
+def test_blind7_blind8_families(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic

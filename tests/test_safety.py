@@ -757,3 +757,57 @@ def test_cold_pale_limb_with_hedged_loss_of_feeling(screen: SafetyScreen, messag
 )
 def test_ordinary_cold_feet_are_not_an_emergency(screen: SafetyScreen, message: str) -> None:
     assert screen.screen(message) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        ("mum fell and now she's sleepy", "head-injury"),
+        ("grandad tripped, hit his head, now hes groggy", "head-injury"),
+        ("nan had a fall this morning and is not herself", "head-injury"),
+        ("bruv my chest is proper banging and my left arm's gone dead", "stroke"),
+        ("mate me chest's crook, feels like a truck parked on it", "chest-pain"),
+        ("i have had this crushing feeling behind my ribs since lunch", "chest-pain"),
+        ("my tickers going like the clappers and I feel rough", "heart-rhythm"),
+        ("sugar 25 and foot black", "foot-wound"),
+        ("temp of 40 and my shin is red and swollen", "infection-fever"),
+        ("bleeding through the towel", "bleeding"),
+        ("took way more tramadol than im supposed to", "overdose"),
+        ("sugar 1.8 and confused", "blood-sugar"),
+        ("sugar is really low and hes confused and sweaty", "blood-sugar"),
+        ("blood sugar over 30 and she's drowsy and confused", "blood-sugar"),
+    ],
+)
+def test_sixth_probe_concepts(screen: SafetyScreen, message: str, flag: str) -> None:
+    found = screen.screen(message)
+    assert found is not None and found.id == flag, (message, found)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my mum fell and broke her wrist, now shes groggy from the anaesthetic",
+        "tripped on the stairs this morning, no harm done, now feeling sleepy after lunch",
+        "fell over last year and was groggy for a day, can reflexology help balance",
+        "my chest day at the gym was banging",
+        "im confused about my sugar readings, is 7 high",
+        "hypothyroid and a bit muddled about which foot points to use",
+        "took more sessions than im supposed to this month lol",
+        "my toddler had a temp of 38 last week, all fine now, can she have reflexology",
+        "can reflexology help with shortness of breath from long covid",
+        "felt lightheaded for a minute after my session",
+    ],
+)
+def test_sixth_probe_look_alikes(screen: SafetyScreen, message: str) -> None:
+    assert screen.screen(message) is None, message
+
+
+def test_sixth_probe_file_is_all_caught_and_no_trap_fires(screen: SafetyScreen) -> None:
+    """Every urgent line of urgent_probe6.jsonl is caught; no trap raises a flag."""
+    path = Path(__file__).parent / "data" / "urgent_probe6.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    urgent = [row["q"] for row in rows if "urgent" in row["expect"]]
+    traps = [row["q"] for row in rows if "urgent" not in row["expect"]]
+    assert len(urgent) >= 150 and len(traps) >= 100
+    assert [q for q in urgent if screen.screen(q) is None] == []
+    assert [q for q in traps if screen.screen(q) is not None] == []

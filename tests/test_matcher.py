@@ -338,3 +338,54 @@ def test_still_open_families(matcher: Matcher, question: str, topic: str | None)
 )
 def test_blind7_blind8_families(matcher: Matcher, question: str, topic: str | None) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # benefits overview: "what is it helpful for" with a tail, "supposed to do",
+        # "what might it improve", "which conditions ... help", a bare "what are the benefits"
+        ("what is reflexology useful for overall", "benefits"),
+        ("Hi there, what is foot reflexology good for? thanks", "benefits"),
+        ("so whats reflexology meant to do exactly", "benefits"),
+        ("what could it improve for my mum", "benefits"),
+        ("what problems can practitioners claim they help", "benefits"),
+        ("what could a pressure point massage do for my wife", "benefits"),
+        ("hi, first time here. what are the main benefits", "benefits"),
+        # sessions: choosing and finding a practitioner, price, insurance, home visits, intake
+        ("rough price for one visit?", "session"),
+        ("any advice on how to pick a reflexologist", "session"),
+        ("hello! best way to find a reflexologist in my town?", "session"),
+        ("does health insurance ever pay for reflexology", "session"),
+        ("do reflexologists do home visits for elderly people", "session"),
+        ("do they go through my medical history before starting", "session"),
+        ("hiya, got a tip for me today?", "tip"),
+        # is-that-what-it-is shapes ask what it is, whatever the description names
+        (
+            "my friend says its pressing spots on the soles linked to organs, is that what it is",
+            "what-is-reflexology",
+        ),
+        ("is it a spa treatment or a medical thing? whats it basically", "what-is-reflexology"),
+        (
+            "so thats the whole body mapped on the sole? is that really what reflexology is",
+            "what-is-reflexology",
+        ),
+        # ... but a named benefit or the energy idea keeps its topic
+        ("deep relaxation, is that what reflexology is for", "relaxation"),
+        # a foot part asked as "what body part is it supposed to be" is the map
+        ("she pressed hard on my inner heel, what body part is that meant to be", "foot-map"),
+        # energy balance is the energy idea; a therapist's meridian note too
+        ("how does reflexology balance your energy", "energy-flow"),
+        ("my therapist said my spleen meridian is blocked, what does that mean", "energy-flow"),
+        # replacing a treatment: "so I won't need my pills", "I'd rather do reflexology"
+        ("if i get reflexology weekly will i no longer need my sleeping pills", "medical-advice"),
+        ("gp says take antibiotics but id rather try reflexology first", "medical-advice"),
+        ("is dry needling similar to reflexology", "acupuncture-difference"),
+        # other foot care: corns, calluses and warts
+        ("best way to remove a corn on my heel", None),
+        ("got corns on my big toe, how do i remove them at home", None),
+        ("whats new in the news today", None),
+    ],
+)
+def test_blind9_blind10_families(matcher: Matcher, question: str, topic: str | None) -> None:
+    assert matcher.match(question).topic == topic

@@ -93,7 +93,8 @@ PERMISSION = re.compile(
 REPLACING = re.compile(
     r"\b(?:instead of|rather than|replace|replacing|substitute|alternative to|stop taking|"
     r"come off|coming off|swap\w*|ditch\w*|quit\w*|give up|giving up|drop|dropping|skip\w*|"
-    r"stop|stopping|cut out|alongside|on top of|together with|without)\b"
+    r"stop|stopping|cut out|alongside|on top of|together with|without|id rather|would rather|"
+    r"(?:dont|wont|not|no longer|never) (?:need|have to take))\b"
 )
 # "should I see someone", "time to see a doctor"
 PROFESSIONAL = (
@@ -148,10 +149,13 @@ DIAGNOSED = re.compile(
     r"(?:have|be getting)\b"
 )
 # "acupuncture vs reflexology": a comparison of two practices
-COMPARING = re.compile(r"\b(?:vs|versus|or|compared|compare|difference|differ|different|same)\b")
+COMPARING = re.compile(
+    r"\b(?:vs|versus|or|compared|compare|difference|differ|different|same|anything like|"
+    r"similar)\b"
+)
 PRACTICE = re.compile(
     r"\b(?:acupuncture|acupressure|shiatsu|reiki|thai massage|swedish massage|sports massage|"
-    r"deep tissue|regular massage|normal massage|ordinary massage|massage)\b"
+    r"deep tissue|regular massage|normal massage|ordinary massage|massage|dry needling)\b"
 )
 # "walk me through a routine", "guide me", "something I can do now"
 GUIDE_ME = re.compile(
@@ -162,6 +166,15 @@ GUIDE_ME = re.compile(
     r"|\b(?:do|try) (?:it|one|this|a routine|something) (?:with me|together)\b"
     r"|\b(?:something|anything|stuff) (?:i can |to |we can )?(?:do|try) (?:right )?now\b"
     r"|\bshow me how to (?:do|massage|rub|press|work)\b"
+)
+# "is that basically what reflexology is", "what is it basically": asks what it is,
+# whatever the quoted description names (organs, zones, massage).
+IS_THAT_WHAT = re.compile(
+    r"\bis (?:that|this) (?:basically |essentially |really |just |kind of |sort of |more or less |"
+    r"roughly |pretty much )?what (?:its|(?:reflexology|it|foot reflexology|a reflexologist|"
+    r"reflexologists) (?:is|does|do|means|is about))\b(?! for\b)"
+    r"|\bwhat(?:s| is) (?:it|reflexology|this|that) (?:basically|essentially|in a nutshell|"
+    r"in simple terms|in plain english)\b"
 )
 # "which part of the foot is the thyroid", "where on the sole is the liver"
 _FOOT = r"(?:foot|feet|sole|soles|toe|toes|heel|heels|arch|instep)"
@@ -181,7 +194,8 @@ STILL_GO = re.compile(
 # "what is it good for?", "what good stuff / results": the benefits overview
 GOOD_FOR = re.compile(
     r"\b(?:whats|what is|what are|what) (?:it|reflexology|this|that|foot reflexology|they) "
-    r"(?:actually |even |really )?(?:good|useful|helpful|for)(?: for)?$"
+    r"(?:actually |even |really )?(?:good|useful|helpful|for)(?: for)?"
+    r"(?: in general| generally| overall| then| exactly| anyway| thank you| thanks| ta)?$"
     r"|\bwhat (?:kind of |sort of |type of )?(?:good stuff|good things|results|positives|upsides)\b"
 )
 # "how is that meant to work", "how does it even work": the idea behind it
@@ -193,14 +207,20 @@ HOW_MEANT = re.compile(
 # benefits overview (unless a benefit is named, see NAMED_BENEFITS).
 _IT = (
     r"(?:it|this|that|reflexology|foot reflexology|foot massage|a reflexologist|they|"
-    r"the treatment|(?:foot )?pressure points|foot points|(?:a )?foot rubs?)"
+    r"the treatment|(?:foot )?pressure points|foot points|(?:a )?foot rubs?|"
+    r"(?:a )?pressure point (?:foot )?massage)"
 )
 OVERVIEW = re.compile(
     r"\b(?:whats|what (?:kind of |sort of |type of )?(?:things? |stuff |conditions |problems )?"
     rf"(?:can|could|does|do|would|will|might|is|are)) {_IT} "
     r"(?:actually |really |even |supposedly |claim to |said to |meant to |supposed to |"
     r"claimed to |good at |able to |be able to )*(?:help|helps|treat|fix|achieve|offer|"
-    r"do for (?:me|us|you|people|the body|my body|your body)|(?:be )?good for)\b"
+    r"do for (?:me|us|you|people|the body|my body|your body)|(?:be )?good for|improve)\b"
+    rf"|\bwhat(?:s| is| are)? {_IT} (?:actually |really |even )?(?:supposed|meant) to do\b"
+    r"(?! (?:to|with|about|at|during|if|when)\b)"
+    r"|\b(?:which|what) (?:conditions|problems|ailments|illnesses|issues|health problems|"
+    r"complaints) (?:do|does|can|could|will|would) (?:reflexologists?|practitioners?|"
+    r"reflexology|it|they)(?: \w+)?(?: they| it)? (?:can |could )?(?:help|treat)\b"
     rf"|\bwhat (?:does|do|would|will|can|could|might) {_IT} (?:actually |really |even )?do for\b"
     rf"|\bwhat (?:kind of |sort of )?(?:things? |stuff )?(?:can|could|might) {_IT} "
     r"(?:actually |really |even |possibly )?do\b(?! to\b)"
@@ -235,6 +255,8 @@ HELP_ASK = re.compile(
     r"stress|anxiety|pain|headaches?|back|mood|energy)\b"
     r"|\b(?:bring|brings|get|gets) (?:\w+ )?down\b|\bquiet (?:it|them|things) down\b"
 )
+# "deep relaxation, is that what it is for": a named benefit asked as its purpose
+WHAT_FOR = re.compile(r"\bwhat (?:its|(?:it|reflexology|this|that|foot reflexology) is) for\b")
 # "circulation benefits of reflexology", "benefits of reflexology for sleep": a benefit
 # named next to "benefits" picks that topic (see NAMED_BENEFITS).
 BENEFITS_OF = re.compile(r"\b(?:benefits?|effects?|upsides?) (?:of|from|for)\b|\w+ benefits\b")
@@ -254,7 +276,7 @@ TIP_REQUEST = re.compile(
     r"\b(?:give|send|share|got|have|tell|hit|drop) (?:me |us )?"
     r"(?:a |an |another |one |some |your )?"
     r"(?:random |quick |daily |little |good |new |useful |handy |top )?(?:tip|pointer|hint)s?\b"
-    r"(?! (?:for|on|about|with|regarding)\b)(?! (?:of|to) )"
+    r"(?! (?:for|on|about|with|regarding)\b(?! (?:me|us|today|tonight)\b))(?! (?:of|to) )"
     r"|\b(?:random|daily) tip\b|\btip of the day\b"
 )
 TIP_ABOUT = re.compile(
@@ -342,6 +364,8 @@ EQUALS_SIGN = re.compile(rf"\b({_FOOT})\s*=+", re.IGNORECASE)
 FOOT_EQUALS = re.compile(
     rf"\b{_FOOT}s? equals\b|\b(?:ball|side|edge|top|bottom|base|tip) of (?:my |the |your )?"
     rf"{_FOOT} (?:is )?(?:supposed|meant|said) to be\b"
+    r"|\bwhat (?:body )?part(?: of (?:the|my|your) body)? (?:is|are) (?:that|it|this|they) "
+    r"(?:supposed|meant|said) to (?:be|match|link)\b"
 )
 # "quick tip before bed?": a message that starts by asking for a tip
 TIP_LEAD = re.compile(r"^(?:a |any |one )?(?:quick|random|little|short|small|fast) tips?\b")
@@ -362,7 +386,8 @@ ENERGY_SIDE = re.compile(r"\benergy (?:side|part|aspect|stuff|thing)\b")
 ENERGY = re.compile(
     r"\b(?:qi|chi|ki|meridians?|meridian lines|energy channels?|channels|life force|"
     r"life energy|yin|yang|energy lines|energy pathways?|energy flow|flow of energy|"
-    r"energy side|chinese energy|energy idea)\b"
+    r"energy side|chinese energy|energy idea|energy balance|balance (?:of )?energy|"
+    r"balances? (?:the |my |your )?energy)\b"
 )
 # Other therapies and remedies, with no reflexology or foot word: another subject
 # ("is yoga good for back pain", "hot stone massage prices").
@@ -459,6 +484,7 @@ IMPLICIT = re.compile(
     r"|\b(?:the|a|my|your|this) (?:practitioner|therapist|reflexologist|treatment)\b"
     r"|\b(?:a|an|the|my|your|each|per|one|first|next|typical|usual|normal|single|whole) "
     r"(?:sessions?|appointments?|treatments?|visits?)\b(?! (?:of|at|in|with|for)\b)"
+    r"|\bwhat are the (?:main |key |real )?(?:benefits|upsides|advantages)$"
     r"|\b(?:these|those|your|its) (?:claims|sessions|points)\b|\bin it for (?:me|us|you|them)\b"
 )
 # Bot requests (a tip, a routine, hello) are about the bot itself: they need no anchor.
@@ -789,7 +815,10 @@ class Matcher:
                 (t for i, t in enumerate(totals) if i != position and i != self._greeting_index),
                 default=0.0,
             )
-            totals[position] = max(totals[position], best_other + FRAME_MARGIN)
+            greeting = totals[self._greeting_index] if self._greeting_index >= 0 else 0.0
+            totals[position] = max(
+                totals[position], best_other + FRAME_MARGIN, GREETING_SHARE * greeting + 0.01
+            )
 
         def oos_evidence() -> float:
             return max((totals[i] for i in self._oos_indexes), default=0.0)
@@ -820,6 +849,14 @@ class Matcher:
             and (self._condition(stem_set, sequence) or oos_evidence() > 0)
         ):
             win(SAFETY)
+            return False
+        if (
+            IS_THAT_WHAT.search(text)
+            and (domain or oos_evidence() == 0.0)
+            and not ENERGY.search(text)
+            and not named_benefit()
+        ):
+            win(WHAT_IS)
             return False
         if (
             COMPARING.search(text)
@@ -881,9 +918,9 @@ class Matcher:
             win(FOOT_MAP)
             return False
         overview = OVERVIEW.search(text) or GOOD_FOR.search(text)
-        if (overview or HELP_ASK.search(text) or BENEFITS_OF.search(text)) and (
-            domain or oos_evidence() == 0.0 or IMPLICIT.search(text)
-        ):
+        if (
+            overview or HELP_ASK.search(text) or BENEFITS_OF.search(text) or WHAT_FOR.search(text)
+        ) and (domain or oos_evidence() == 0.0 or IMPLICIT.search(text)):
             named = None if WHAT_ELSE.search(text) else named_benefit()
             if named:
                 win(named)
@@ -894,7 +931,7 @@ class Matcher:
             domain or oos_evidence() == 0.0 or FOOT_PARTS.intersection(stem_set)
         ):
             win(WHAT_IS)
-        if ENERGY.search(text) and (domain or oos_evidence() == 0.0):
+        if ENERGY.search(text) and (domain or oos_evidence() == 0.0 or IMPLICIT.search(text)):
             best = max(index.values(), key=lambda i: totals[i])
             if self.classes[best].id in (WHAT_IS, FOOT_MAP, DIFFERENCE) or (
                 BELIEVE_IN.search(text) and self.classes[best].id == EVIDENCE

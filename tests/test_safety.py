@@ -811,3 +811,73 @@ def test_sixth_probe_file_is_all_caught_and_no_trap_fires(screen: SafetyScreen) 
     assert len(urgent) >= 150 and len(traps) >= 100
     assert [q for q in urgent if screen.screen(q) is None] == []
     assert [q for q in traps if screen.screen(q) is not None] == []
+
+
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        ("my husband just had some kind of fit, he's stopped shaking now, is he ok", "seizure"),
+        ("my wife has just stopped fitting, what do i do", "seizure"),
+        ("she just had her first ever fit", "seizure"),
+        ("my mum was fitting for about two minutes, she's drowsy now", "seizure"),
+        ("my partner just came round from a fit", "seizure"),
+        ("just had what i think was a fit, never had one before", "seizure"),
+        ("my leg went cold and pale and i can barely feel my toes", "limb-ischaemia"),
+        ("my foot's gone cold and mottled and there's no feeling in it", "limb-ischaemia"),
+        ("her toes are blue and cold and she can't feel them", "limb-ischaemia"),
+        (
+            "my left foot is freezing and pale and i can only just barely feel my toes",
+            "limb-ischaemia",
+        ),
+        ("dad's leg is cold and pale and he's not able to move his foot", "limb-ischaemia"),
+        (
+            "the red patch around a cut on my foot is spreading up my leg and I feel shivery",
+            "infection-fever",
+        ),
+        ("a red line is tracking up from my ankle and i feel hot and cold", "foot-wound"),
+        ("red patch spreading up from the bite on my ankle, i feel flu-like", "infection-fever"),
+        ("the red area on my foot is spreading fast and i'm having rigors", "infection-fever"),
+        ("32 weeks pregnant and i'm seeing spots in front of my eyes", "sudden-severe-pain"),
+        ("7 months pregnant with a severe headache and my vision is blurry", "headache-signs"),
+        ("pregnant and seeing flashing lights", "sudden-severe-pain"),
+    ],
+)
+def test_seventh_probe_concepts(screen: SafetyScreen, message: str, flag: str) -> None:
+    found = screen.screen(message)
+    assert found is not None and found.id == flag, (message, found)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "had a fit once as a child, is reflexology ok for me",
+        "epilepsy, last seizure 2019, is reflexology safe",
+        "my partner had a fit of giggles when i touched his feet",
+        "is reflexology a good first fit for beginners",
+        "just had a fit-out of my shop",
+        "cold feet in winter, can't feel my toes when skiing",
+        "with raynauds my toes turn white and i can barely feel them till they warm up",
+        "my feet are pale and i can barely feel the pressure during reflexology",
+        "my feet are cold and numb after sitting cross legged",
+        "i feel shivery after reflexology, is that normal",
+        "red wine spread all over the rug and i feel rough",
+        "7 months pregnant and my partner wants to rub my feet tonight, "
+        "are there spots he should avoid",
+        "are there any spots to avoid during pregnancy",
+        "pregnant, is it normal to see spots on my skin",
+        "pregnant and having hot flashes tonight",
+    ],
+)
+def test_seventh_probe_look_alikes(screen: SafetyScreen, message: str) -> None:
+    assert screen.screen(message) is None, message
+
+
+def test_seventh_probe_file_is_all_caught_and_no_trap_fires(screen: SafetyScreen) -> None:
+    """Every urgent line of urgent_probe7.jsonl is caught; no trap raises a flag."""
+    path = Path(__file__).parent / "data" / "urgent_probe7.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    urgent = [row["q"] for row in rows if "urgent" in row["expect"]]
+    traps = [row["q"] for row in rows if "urgent" not in row["expect"]]
+    assert len(urgent) >= 40 and len(traps) >= 40
+    assert [q for q in urgent if screen.screen(q) is None] == []
+    assert [q for q in traps if screen.screen(q) is not None] == []

@@ -385,6 +385,35 @@ def test_blind7_blind8_families(matcher: Matcher, question: str, topic: str | No
         ("best way to remove a corn on my heel", None),
         ("got corns on my big toe, how do i remove them at home", None),
         ("whats new in the news today", None),
+        ("can you get a footlong from subway after 10", None),
+        ("how many press ups a day is good", None),
+        # evidence: a quoted claim "is that actually true", authorities, "does X exist"
+        (
+            "my neighbour says reflexology 'flushes out toxins'. is that actually true?",
+            "evidence",
+        ),
+        ("do any health authorities back reflexology", "evidence"),
+        (
+            "my friend says reflexology 'boosts your immune system'. is that actually true?",
+            "evidence",
+        ),
+        ("felt great afterwards, but was it the reflexology doing anything", "evidence"),
+        ("any evidence that meridians actually exists", "evidence"),
+        # cutting a medicine's dose is medical advice, even asked as "is that true"
+        (
+            "someone online says reflexology lets you lower your insulin dose, is that true",
+            "medical-advice",
+        ),
+        # safety: anticoagulants and stents, carers asking for a resident
+        ("i take apixaban, is a deep foot massage a bad idea", "safety"),
+        ("can the nurses at her care home do reflexology, she has diabetic neuropathy", "safety"),
+        # relaxation: why it is so relaxing, settling an agitated relative
+        ("why is reflexology so relaxing", "relaxation"),
+        ("grandad gets agitated at night, would a foot rub settle him", "relaxation"),
+        # routine: doing it on someone, a ball under the foot
+        ("want to give my partner a foot rub tonight, how do i start", "routine"),
+        ("should i use a golf ball or a tennis ball under my foot, how", "routine"),
+        ("hey, are you a nurse?", "greeting"),
     ],
 )
 def test_blind9_blind10_families(matcher: Matcher, question: str, topic: str | None) -> None:

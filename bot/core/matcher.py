@@ -73,13 +73,18 @@ GREETING_SHARE = 0.5
 # Regular expressions over the message's normalised words (see normalize.clean:
 # "it is" -> "its", "i am" -> "im", "can not" -> "cant").
 
-_WHO = r"(?:i|we|he|she|they|you|my \w+|someone|people|anyone|one)"
+_WHO = (
+    r"(?:i|we|he|she|they|you|my \w+|someone|people|anyone|one|"
+    r"(?:the|his|her|their|our|my) (?:carers?|nurses?|staff)(?: at (?:the|his|her|their) "
+    r"(?:care )?home)?)"
+)
 # "can I (still) have it", "is it ok/safe", "ok for me", "should I avoid it"
 PERMISSION = re.compile(
     rf"\b(?:can|could|may|should|shall) {_WHO} (?:still |safely |even |also |ever )?"
     r"(?:have|get|do|try|book|go for|receive|keep|continue|carry on|use|go|be treated)\b"
-    r"|\b(?:is|its|would|will|was) (?:it|this|that|reflexology|foot reflexology|a foot massage|"
-    r"foot massage|a foot rub|a session|massage|it still|reflexology still) "
+    r"|\b(?:is|its|would|will|was) (?:it|this|that|reflexology|foot reflexology|"
+    r"(?:a )?(?:firm |deep |gentle |hard |strong |vigorous )?foot massage|a foot rub|"
+    r"a session|massage|it still|reflexology still) "
     r"(?:still |even |really |be |actually )?"
     r"(?:ok|okay|safe|alright|fine|wise|advisable|risky|dangerous|harmful|a good idea|"
     r"a bad idea|allowed|a problem|an issue|suitable)\b"
@@ -94,7 +99,8 @@ REPLACING = re.compile(
     r"\b(?:instead of|rather than|replace|replacing|substitute|alternative to|stop taking|"
     r"come off|coming off|swap\w*|ditch\w*|quit\w*|give up|giving up|drop|dropping|skip\w*|"
     r"stop|stopping|cut out|alongside|on top of|together with|without|id rather|would rather|"
-    r"(?:dont|wont|not|no longer|never) (?:need|have to take))\b"
+    r"(?:dont|wont|not|no longer|never) (?:need|have to take)|"
+    r"(?:cut|reduce|lower|halve|drop) (?:\w+ ){0,2}(?:dose|dosage))\b"
 )
 # "should I see someone", "time to see a doctor"
 PROFESSIONAL = (
@@ -172,9 +178,17 @@ GUIDE_ME = re.compile(
 IS_THAT_WHAT = re.compile(
     r"\bis (?:that|this) (?:basically |essentially |really |just |kind of |sort of |more or less |"
     r"roughly |pretty much )?what (?:its|(?:reflexology|it|foot reflexology|a reflexologist|"
-    r"reflexologists) (?:is|does|do|means|is about))\b(?! for\b)"
+    r"reflexologists) (?:is|does|do|means))\b(?! (?:for|about)\b)"
     r"|\bwhat(?:s| is) (?:it|reflexology|this|that) (?:basically|essentially|in a nutshell|"
     r"in simple terms|in plain english)\b"
+)
+# "my practitioner says it 'feeds your cells'. is that actually true?": a reported claim
+# put to the test is an evidence question, whatever the claim names.
+CLAIM_TRUE = re.compile(
+    r"\b(?:says|said|say|claims?|claimed|told (?:me|us|her|him)|reckons|read|heard|wrote|"
+    r"leaflet|website)\b.*\b(?:is|are) (?:that|this|any of (?:that|this)|those claims|"
+    r"that claim|these claims) (?:actually |really |even |scientifically |at all )?(?:true|"
+    r"correct|accurate|legit|right|backed up|proven)\b"
 )
 # "which part of the foot is the thyroid", "where on the sole is the liver"
 _FOOT = r"(?:foot|feet|sole|soles|toe|toes|heel|heels|arch|instep)"
@@ -850,11 +864,13 @@ class Matcher:
         ):
             win(SAFETY)
             return False
+        if CLAIM_TRUE.search(text) and (domain or oos_evidence() == 0.0):
+            win(EVIDENCE)
+            return False
         if (
             IS_THAT_WHAT.search(text)
             and (domain or oos_evidence() == 0.0)
             and not ENERGY.search(text)
-            and not named_benefit()
         ):
             win(WHAT_IS)
             return False

@@ -414,6 +414,8 @@ def test_blind7_blind8_families(matcher: Matcher, question: str, topic: str | No
         ("want to give my partner a foot rub tonight, how do i start", "routine"),
         ("should i use a golf ball or a tennis ball under my foot, how", "routine"),
         ("hey, are you a nurse?", "greeting"),
+        ("are you an actual human", "greeting"),
+        ("what are the wellness benefits of foot massage", "well-being"),
     ],
 )
 def test_blind9_blind10_families(matcher: Matcher, question: str, topic: str | None) -> None:

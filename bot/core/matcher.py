@@ -423,7 +423,9 @@ OWN_DOMAIN = frozenset(
 META_ONLY = re.compile(
     r"(?:(?:ok |okay |well |right )?(?:good ?night|night night|nighty night|cheers|ta|"
     r"how do i use (?:you|this|this bot|the bot)|how does this (?:bot )?work|"
-    r"what (?:kind of |sort of )?(?:questions|things|stuff) (?:can|could|should) i ask(?: you)?)"
+    r"what (?:kind of |sort of )?(?:questions|things|stuff) (?:can|could|should) i ask(?: you)?|"
+    r"are you (?:a |an )?(?:real |actual |qualified |proper |trained )?(?:doctor|nurse|bot|robot|"
+    r"human|person|reflexologist|therapist|ai|medic|professional|practitioner))"
     r"(?: (?:then|all|mate|x+|again|now|everyone))?)"
 )
 # Parts of the foot name the domain as well as "foot" does.

@@ -6,6 +6,7 @@ Thresholds sit a little below the figures measured when this test was written
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,26 +15,50 @@ from bot.core.companion import Companion
 from bot.core.evaluation import evaluate, format_report, load_rows
 
 DATA = Path(__file__).parent / "data"
-HELD_OUT = DATA / "questions.jsonl"
-DEV = DATA / "dev_questions.jsonl"
-BLIND2 = DATA / "blind2.jsonl"
-PROBE = DATA / "probe_general.jsonl"
-BLIND3 = DATA / "blind3.jsonl"
-PROBE2 = DATA / "probe_general2.jsonl"
-BLIND4 = DATA / "blind4.jsonl"
-PROBE3 = DATA / "probe_general3.jsonl"
-BLIND5 = DATA / "blind5.jsonl"
-BLIND6 = DATA / "blind6.jsonl"
-BLIND7 = DATA / "blind7.jsonl"
-BLIND8 = DATA / "blind8.jsonl"
-BLIND9 = DATA / "blind9.jsonl"
-BLIND10 = DATA / "blind10.jsonl"
 URGENT = "urgent"
 
 
-def _non_urgent(path: Path) -> list[dict]:
-    """Rows whose answer is a topic or null (the urgent screen is tested on its own)."""
-    return [row for row in load_rows(path) if URGENT not in row["expect"]]
+@dataclass(frozen=True)
+class Floor:
+    """The least a labelled file must score; thresholds sit a little below what was measured.
+
+    ``rows`` is "all" or "non-urgent" (the urgent screen is held to 1.0 on every file by
+    ``test_every_file_keeps_urgent_recall_and_no_false_alarms``). ``note`` records the
+    first, honest figure and the one after tuning against the file.
+    """
+
+    file: str
+    rows: str
+    min_rows: int
+    accuracy: float
+    out_of_scope: float
+    false_alarms: int
+    note: str
+
+
+FLOORS = [
+    Floor("questions.jsonl", "all", 200, 0.95, 0.95, 2, "blind 0.898; tuned 0.994"),
+    Floor("dev_questions.jsonl", "all", 150, 0.94, 0.95, 0, "0.867 first run; tuned 0.994"),
+    Floor("blind2.jsonl", "non-urgent", 300, 0.96, 0.95, 1, "blind 0.889; tuned 1.000"),
+    Floor("probe_general.jsonl", "non-urgent", 150, 0.95, 0.93, 0, "0.896 -> 0.989"),
+    Floor("blind3.jsonl", "non-urgent", 400, 0.96, 0.95, 0, "blind 0.896; tuned 0.985"),
+    Floor("probe_general2.jsonl", "non-urgent", 150, 0.94, 0.92, 0, "0.823 -> 0.970"),
+    Floor("blind4.jsonl", "non-urgent", 390, 0.955, 0.94, 1, "blind 0.902; tuned 0.970"),
+    Floor("probe_general3.jsonl", "non-urgent", 150, 0.88, 0.83, 0, "0.774 -> 0.899"),
+    Floor("blind5.jsonl", "non-urgent", 400, 0.97, 0.96, 0, "blind 0.930; tuned 0.988"),
+    Floor("blind6.jsonl", "non-urgent", 400, 0.98, 0.96, 1, "blind 0.948; tuned 1.000"),
+    Floor("blind7.jsonl", "non-urgent", 400, 0.98, 0.96, 1, "blind 0.939; tuned 0.998"),
+    Floor("blind8.jsonl", "non-urgent", 400, 0.98, 0.96, 1, "blind 0.945; tuned 1.000"),
+    Floor("blind9.jsonl", "non-urgent", 390, 0.98, 0.96, 1, "blind 0.955; tuned 1.000"),
+    Floor("blind10.jsonl", "non-urgent", 390, 0.98, 0.96, 1, "blind 0.945; tuned 0.997"),
+]
+
+
+def _rows(floor: Floor) -> list[dict]:
+    rows = load_rows(DATA / floor.file)
+    if floor.rows == "non-urgent":
+        rows = [row for row in rows if URGENT not in row["expect"]]
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -41,151 +66,30 @@ def companion(knowledge) -> Companion:
     return Companion(knowledge)
 
 
-@pytest.mark.skipif(not HELD_OUT.exists(), reason="tests/data/questions.jsonl not written yet")
-def test_held_out_accuracy(companion: Companion) -> None:
-    rows = load_rows(HELD_OUT)
-    assert len(rows) >= 200
-    report = evaluate(companion, rows)
-    summary = format_report(report)
-    assert report.accuracy >= 0.95, summary
-    assert report.urgent_recall == 1.0, summary
-    assert report.false_alarms <= 2, summary
-    assert report.out_of_scope_rejection >= 0.95, summary
+@pytest.mark.parametrize("floor", FLOORS, ids=[f.file for f in FLOORS])
+def test_accuracy_stays_above_its_floor(companion: Companion, floor: Floor) -> None:
+    report = evaluate(companion, _rows(floor))
+    summary = f"{floor.note}\n{format_report(report)}"
+    assert report.total >= floor.min_rows
+    assert report.accuracy >= floor.accuracy, summary
+    assert report.out_of_scope_rejection >= floor.out_of_scope, summary
+    assert report.false_alarms <= floor.false_alarms, summary
 
 
-def test_dev_set_accuracy(companion: Companion) -> None:
-    report = evaluate(companion, load_rows(DEV))
-    summary = format_report(report)
-    assert report.accuracy >= 0.94, summary
-    assert report.urgent_recall == 1.0, summary
-    assert report.false_alarms == 0, summary
-    assert report.out_of_scope_rejection >= 0.95, summary
-
-
-def test_blind2_non_urgent_accuracy(companion: Companion) -> None:
-    # 325 non-urgent rows; measured 1.000 (0.889 before tuning on them).
-    report = evaluate(companion, _non_urgent(BLIND2))
-    summary = format_report(report)
-    assert report.total >= 300
-    assert report.accuracy >= 0.96, summary
-    assert report.false_alarms <= 1, summary
-    assert report.out_of_scope_rejection >= 0.95, summary
-
-
-def test_probe_general_accuracy(companion: Companion) -> None:
-    # 182 non-urgent rows written before tuning; measured 0.896 then, 0.989 after.
-    report = evaluate(companion, _non_urgent(PROBE))
-    summary = format_report(report)
-    assert report.total >= 150
-    assert report.accuracy >= 0.95, summary
-    assert report.false_alarms == 0, summary
-    assert report.out_of_scope_rejection >= 0.93, summary
-
-
-def test_blind3_non_urgent_accuracy(companion: Companion) -> None:
-    # 412 non-urgent rows; measured 0.896 / out-of-scope 0.882 before tuning, 0.985 / 1.000 after.
-    report = evaluate(companion, _non_urgent(BLIND3))
-    summary = format_report(report)
-    assert report.total >= 400
-    assert report.accuracy >= 0.96, summary
-    assert report.false_alarms == 0, summary
-    assert report.out_of_scope_rejection >= 0.95, summary
-
-
-def test_probe_general2_accuracy(companion: Companion) -> None:
-    # 164 rows written before tuning; measured 0.823 / out-of-scope 0.542 then, 0.970 / 0.958 after.
-    report = evaluate(companion, _non_urgent(PROBE2))
-    summary = format_report(report)
-    assert report.total >= 150
-    assert report.accuracy >= 0.94, summary
-    assert report.false_alarms == 0, summary
-    assert report.out_of_scope_rejection >= 0.92, summary
-
-
-def test_blind4_non_urgent_accuracy(companion: Companion) -> None:
-    # 398 non-urgent rows; measured 0.902 / out-of-scope 0.757 before the anchor rule,
-    # 0.947 / 0.959 after, 0.970 / 0.959 after the question-shape rules.
-    report = evaluate(companion, _non_urgent(BLIND4))
-    summary = format_report(report)
-    assert report.total >= 390
-    assert report.accuracy >= 0.955, summary
-    assert report.false_alarms <= 1, summary
-    assert report.out_of_scope_rejection >= 0.94, summary
-
-
-def test_probe_general3_accuracy(companion: Companion) -> None:
-    # 168 rows written before tuning; measured 0.774 / out-of-scope 0.600 then,
-    # 0.869 / 0.831 after the anchor rule, 0.899 / 0.862 after the question-shape rules.
-    report = evaluate(companion, _non_urgent(PROBE3))
-    summary = format_report(report)
-    assert report.total >= 150
-    assert report.accuracy >= 0.88, summary
-    assert report.false_alarms == 0, summary
-    assert report.out_of_scope_rejection >= 0.83, summary
-
-
-def test_blind5_non_urgent_accuracy(companion: Companion) -> None:
-    # 416 non-urgent rows; measured 0.930 / out-of-scope 0.934 before the question-shape
-    # rules (benefits overview vs named benefit, tip, routine, who-first), 0.988 / 1.000 after.
-    report = evaluate(companion, _non_urgent(BLIND5))
-    summary = format_report(report)
-    assert report.total >= 400
-    assert report.accuracy >= 0.97, summary
-    assert report.false_alarms == 0, summary
-    assert report.out_of_scope_rejection >= 0.96, summary
-
-
-def test_blind6_non_urgent_accuracy(companion: Companion) -> None:
-    # 405 non-urgent rows; measured 0.948 before tuning on them (pain slang, named pain
-    # conditions, set-aside feelings, qi beats what-is/map, other therapies out of scope),
-    # 1.000 / 1.000 after.
-    report = evaluate(companion, _non_urgent(BLIND6))
-    summary = format_report(report)
-    assert report.total >= 400
-    assert report.accuracy >= 0.98, summary
-    assert report.false_alarms <= 1, summary
-    assert report.out_of_scope_rejection >= 0.96, summary
-
-
-@pytest.mark.parametrize(
-    ("path", "measured_before"),
-    [(BLIND7, 0.939), (BLIND8, 0.945)],
-    ids=["blind7", "blind8"],
-)
-def test_blind7_blind8_non_urgent_accuracy(
-    companion: Companion, path: Path, measured_before: float
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.jsonl")), ids=lambda p: p.name)
+def test_every_file_keeps_urgent_recall_and_no_false_alarms(
+    companion: Companion, path: Path
 ) -> None:
-    # ~410 non-urgent rows each; measured 0.939 (blind7) and 0.945 (blind8) before tuning
-    # on them (idea-behind shapes, foot part = body part, dose questions, other therapies,
-    # named benefits), 0.998 and 1.000 after.
-    report = evaluate(companion, _non_urgent(path))
+    report = evaluate(companion, load_rows(path))
     summary = format_report(report)
-    assert report.total >= 400
-    assert report.accuracy >= 0.98, summary
-    assert report.accuracy > measured_before, summary
-    assert report.false_alarms <= 1, summary
-    assert report.out_of_scope_rejection >= 0.96, summary
+    assert report.urgent_recall == 1.0, summary
+    assert report.false_alarms == 0, summary
 
 
-@pytest.mark.parametrize(
-    ("path", "measured_before"),
-    [(BLIND9, 0.955), (BLIND10, 0.945)],
-    ids=["blind9", "blind10"],
-)
-def test_blind9_blind10_non_urgent_accuracy(
-    companion: Companion, path: Path, measured_before: float
-) -> None:
-    # 419 and 397 non-urgent rows; measured 0.955 (blind9) and 0.945 (blind10) before
-    # tuning on them (benefits overview tails, finding/choosing a practitioner, greeting
-    # plus question, is-that-what-it-is, reported claims, anticoagulants, routines on
-    # someone else, corns), 1.000 and 0.997 after.
-    report = evaluate(companion, _non_urgent(path))
-    summary = format_report(report)
-    assert report.total >= 390
-    assert report.accuracy >= 0.98, summary
-    assert report.accuracy > measured_before, summary
-    assert report.false_alarms <= 1, summary
-    assert report.out_of_scope_rejection >= 0.96, summary
+def test_every_labelled_file_has_a_floor() -> None:
+    with_floor = {floor.file for floor in FLOORS}
+    general = {p.name for p in DATA.glob("*.jsonl") if not p.name.startswith("urgent_probe")}
+    assert general <= with_floor
 
 
 def test_evaluate_counts_right_and_wrong() -> None:

@@ -59,18 +59,24 @@ class Outcome(StrEnum):
 
 
 @dataclass
-class DeliveryStats:
-    """Counters over the sender's lifetime (for logs and the benchmark)."""
+class OutcomeCounts:
+    """How many sends ended each way (one field per ``Outcome``)."""
 
     sent: int = 0
     gone: int = 0
     retry_later: int = 0
     failed: int = 0
-    retries: int = 0
-    rate_limited: int = 0  # 429 answers received
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+
+@dataclass
+class DeliveryStats(OutcomeCounts):
+    """Counters over the sender's lifetime (for logs and the benchmark)."""
+
+    retries: int = 0
+    rate_limited: int = 0  # 429 answers received
 
 
 class PacedSender:
@@ -212,5 +218,6 @@ __all__ = [
     "TELEGRAM_PER_CHAT_INTERVAL",
     "DeliveryStats",
     "Outcome",
+    "OutcomeCounts",
     "PacedSender",
 ]

@@ -60,7 +60,7 @@ from bot.core.tips import (
     zone,
 )
 from bot.storage import Store, Subscription
-from bot.telegram.delivery import Outcome, PacedSender
+from bot.telegram.delivery import Outcome, OutcomeCounts, PacedSender
 from bot.telegram.sending import send_text
 from bot.telegram.services import SERVICES_KEY, Services, get_services
 
@@ -110,14 +110,10 @@ def _utcnow() -> datetime:
 
 
 @dataclass
-class DispatchReport:
-    """What one dispatcher pass did."""
+class DispatchReport(OutcomeCounts):
+    """What one dispatcher pass did: the outcome of each send, plus what was skipped."""
 
     due: int = 0
-    sent: int = 0
-    gone: int = 0
-    retry_later: int = 0
-    failed: int = 0
     already_claimed: int = 0
     busy: bool = False  # another pass was still running; this one did nothing
 
@@ -560,17 +556,12 @@ async def dispatch_due_tips(
             outcome, _ = await state.sender.send_message(
                 application.bot, chat_id, text, reply_markup=tip_keyboard(True)
             )
-            if outcome is Outcome.SENT:
-                report.sent += 1
-            elif outcome is Outcome.GONE:
-                report.gone += 1
+            report.count(outcome)
+            if outcome is Outcome.GONE:
                 store.unsubscribe(chat_id)
                 log.info("chat %s blocked the bot or is gone: unsubscribed", chat_id)
             elif outcome is Outcome.RETRY_LATER:
-                report.retry_later += 1
                 store.release_day(chat_id, day.isoformat(), previous)
-            else:
-                report.failed += 1
 
         await state.sender.send_many(due, deliver)
         state.passes += 1

@@ -14,12 +14,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.core.reply import ReplyKind
-from bot.telegram import qa
 from bot.telegram.app import build_application
 from bot.telegram.keyboards import MAX_CALLBACK_BYTES, NONE_OF_THESE, topics_keyboard
 from bot.telegram.runner import REDACTED, RedactingFilter, install_redaction, redact
 from bot.telegram.sending import MAX_MESSAGE_LENGTH, send_text, split_text
-from bot.telegram.services import SERVICES_KEY
+from bot.telegram.services import SERVICES_KEY, TOPIC_EXTRAS_KEY
 from tests.conftest import TEST_TOKEN
 from tests.support.recording_request import RecordingRequest, running_application
 
@@ -287,7 +286,7 @@ async def test_topic_extras_follow_the_answer(app, api, knowledge) -> None:
         seen.append(reply.topic)
         await context.bot.send_message(update.effective_chat.id, "extra for " + reply.topic)
 
-    extras = app.bot_data[qa.TOPIC_EXTRAS_KEY]
+    extras = app.bot_data[TOPIC_EXTRAS_KEY]
     extras.setdefault("evidence", []).append(extra)
     api.push_callback(CHAT, "t:evidence")
     sent = await api.wait_for_sent("sendMessage", 2, chat_id=CHAT)

@@ -32,12 +32,11 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.core.knowledge import Knowledge
-from bot.telegram.services import SERVICES_KEY, Services
+from bot.telegram.services import COMMANDS_KEY, SERVICES_KEY, TOPIC_EXTRAS_KEY, Services
 
 log = logging.getLogger(__name__)
 
 FEATURE_NAMES = ("routines", "tips", "qa")  # registration order: qa's catch-all last
-COMMANDS_KEY = "commands"  # bot_data: the command menu, for /help
 DB_FILENAME = "bot.sqlite3"
 MAX_CONCURRENT_UPDATES = 64
 ERROR_TEXT = "Sorry, something went wrong on my side. Please try again in a moment."
@@ -181,8 +180,6 @@ def build_application(
         foot_maps=FootMapCache(),
         state={},
     )
-    from bot.telegram.qa import TOPIC_EXTRAS_KEY
-
     application.bot_data[COMMANDS_KEY] = menu
     application.bot_data[TOPIC_EXTRAS_KEY] = _topic_extras(modules)
     for module in modules:

@@ -31,11 +31,10 @@ from bot.telegram.keyboards import (
     topics_keyboard,
 )
 from bot.telegram.sending import send_text
-from bot.telegram.services import get_services
+from bot.telegram.services import COMMANDS_KEY, TOPIC_EXTRAS_KEY, get_services
 
 log = logging.getLogger(__name__)
 
-TOPIC_EXTRAS_KEY = "topic_extras"  # bot_data: topic id -> extra senders (set by the app)
 START_TOPICS = ("what-is-reflexology", "benefits", "evidence", "safety", "routine", "tip")
 
 WELCOME = (
@@ -99,7 +98,7 @@ def commands() -> list[BotCommand]:
 
 
 def _all_commands(context: ContextTypes.DEFAULT_TYPE) -> list[BotCommand]:
-    menu = context.application.bot_data.get("commands")
+    menu = context.application.bot_data.get(COMMANDS_KEY)
     return list(menu) if menu else _own_commands()
 
 
@@ -258,4 +257,4 @@ def handlers() -> list[BaseHandler]:
     ]
 
 
-__all__ = ["TOPIC_EXTRAS_KEY", "commands", "handlers", "send_reply"]
+__all__ = ["commands", "handlers", "send_reply"]

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from bot.storage import Store
 
 SERVICES_KEY = "services"
+# Also in bot_data, set by the app: the command menu (for /help) and the features'
+# extra senders per topic id (see bot.telegram.app).
+COMMANDS_KEY = "commands"
+TOPIC_EXTRAS_KEY = "topic_extras"
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import sys
 from collections.abc import Sequence
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--fast", action="store_true", help="run routines without waiting")
     ask = sub.add_parser("ask", help="answer questions (arguments, or one per line on stdin)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument(
+        "--conversation",
+        action="store_true",
+        help="the lines are the turns of one conversation ('---' starts a new one)",
+    )
     ask.add_argument("question", nargs="*", help="the question; none: read standard input")
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -73,15 +79,26 @@ def _utf8_lines(stream: TextIO) -> TextIO:
     return io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline=None)
 
 
-def cmd_ask(knowledge: Knowledge, questions: Sequence[str], as_json: bool) -> int:
-    """Answer the questions given, or every line of standard input, in order."""
+CONVERSATION_BREAK = "---"
+
+
+def cmd_ask(
+    knowledge: Knowledge, questions: Sequence[str], as_json: bool, conversation: bool = False
+) -> int:
+    """Answer the questions given, or every line of standard input, in order.
+
+    With ``conversation`` the lines are turns of one chat (a line ``---`` starts a new
+    one and prints nothing); without it every line is answered on its own.
+    """
     from bot.core.companion import Companion
 
     companion = Companion(knowledge)
     out = sys.stdout
+    chats = itertools.count(1)
+    chat: str | None = f"ask:{next(chats)}" if conversation else None
 
     def answer(text: str) -> None:
-        reply = companion.respond(text)
+        reply = companion.respond(text, chat=chat)
         if as_json:
             out.write(json.dumps(reply.as_json(), ensure_ascii=False) + "\n")
         else:
@@ -92,13 +109,22 @@ def cmd_ask(knowledge: Knowledge, questions: Sequence[str], as_json: bool) -> in
         answer(" ".join(questions))
         return 0
     for line in _utf8_lines(sys.stdin):
-        answer(line.rstrip("\r\n"))
+        text = line.rstrip("\r\n")
+        if conversation and text.strip() == CONVERSATION_BREAK:
+            companion.forget(chat or "")
+            chat = f"ask:{next(chats)}"
+            continue
+        answer(text)
     return 0
 
 
 def cmd_kb_check(knowledge: Knowledge) -> int:
     """Print a one-line summary of a valid knowledge base."""
     questions = sum(len(t.questions) for t in knowledge.topics.values())
+    entries = knowledge.entries
+    if entries:
+        counts = ", ".join(f"{t} {len(e)}" for t, e in entries.items())
+        print(f"Entries: {sum(len(e) for e in entries.values())} in {len(entries)} topics ({counts})")
     steps = sum(len(r.steps) for r in knowledge.routines.values())
     print(
         f"Knowledge OK: {len(knowledge.topics)} topics ({questions} example questions),"
@@ -153,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "kb":
         return cmd_kb_check(knowledge)
     if command == "ask":
-        return cmd_ask(knowledge, args.question, args.json)
+        return cmd_ask(knowledge, args.question, args.json, args.conversation)
     if command == "eval":
         return cmd_eval(knowledge, args.file)
     if command == "chat":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.core.knowledge import Knowledge, RedFlag
+from bot.core.knowledge import Entry, Knowledge, RedFlag
 from bot.core.reply import Reply, ReplyKind
 
 GREETING = "greeting"
@@ -33,6 +33,9 @@ def compose_reply(knowledge: Knowledge, topic_id: str, score: float = 100.0) -> 
     topic = knowledge.topics.get(topic_id)
     if topic is None:
         return fallback_reply(knowledge)
+    entries = knowledge.entries.get(topic_id)
+    if entries:  # the overview entry is the topic answer; topics.yaml's is the fallback
+        return entry_reply(knowledge, entries[0], score)
     text = topic.answer
     if topic.caveat and knowledge.caveat:
         text = f"{text}\n\n{knowledge.caveat}"
@@ -43,6 +46,38 @@ def compose_reply(knowledge: Knowledge, topic_id: str, score: float = 100.0) -> 
         topic=topic_id,
         score=score,
         suggestions=_known(knowledge, topic.follow_ups),
+    )
+
+
+def entry_suggestions(knowledge: Knowledge, entry: Entry) -> tuple[str, ...]:
+    """Topic ids to offer after ``entry``: its follow-ups (an entry stands for its topic)."""
+    refs = entry.follow_ups or knowledge.topics[entry.topic].follow_ups
+    ids = (knowledge.entry_by_id[r].topic if r in knowledge.entry_by_id else r for r in refs)
+    return tuple(t for t in _known(knowledge, ids) if t != entry.topic)
+
+
+def entry_reply(
+    knowledge: Knowledge, entry: Entry, score: float = 100.0, text: str | None = None
+) -> Reply:
+    """An entry's answer (or ``text``, e.g. its ``more``) plus the caveat it needs.
+
+    The entry's own caveat (naming the midwife, the diabetes team) replaces the general
+    one; greeting-like topics carry none.
+    """
+    topic = knowledge.topics[entry.topic]
+    body = text if text is not None else entry.answer
+    caveat = entry.caveat or (knowledge.caveat if topic.caveat else "")
+    if caveat and topic.caveat:
+        body = f"{body}\n\n{caveat}"
+    kind = ReplyKind.GREETING if entry.topic == GREETING else ReplyKind.ANSWER
+    return Reply(
+        kind=kind,
+        text=body,
+        topic=entry.topic,
+        score=score,
+        suggestions=entry_suggestions(knowledge, entry),
+        entry=entry.id,
+        action=entry.action or None,
     )
 
 
@@ -80,6 +115,7 @@ __all__ = [
     "EMPTY_PROMPT",
     "clarify_reply",
     "compose_reply",
+    "entry_reply",
     "fallback_reply",
     "urgent_reply",
 ]

@@ -29,6 +29,10 @@ class Reply:
     topic: str | None = None
     score: float = 0.0
     suggestions: tuple[str, ...] = field(default_factory=tuple)
+    # The specific entry that answered (``None`` when a topic answer or no answer).
+    entry: str | None = None
+    # What an adapter may do next (an entry's ``action``: tip, routine:<id>, ...).
+    action: str | None = None
 
     @property
     def urgent(self) -> bool:
@@ -43,4 +47,5 @@ class Reply:
             "reply": self.text,
             "suggestions": list(self.suggestions),
             "kind": self.kind.value,
+            "entry": self.entry,
         }

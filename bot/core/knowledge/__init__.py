@@ -7,9 +7,11 @@ line and field. ``python -m bot kb check`` is a thin wrapper around it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.core.knowledge.entries import EntriesFile, Entry, check_references, load_entries
+from bot.core.knowledge.followups import FollowUpsFile, load_followups
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile, load_red_flags
 from bot.core.knowledge.routines import Routine, RoutinesFile, Step, load_routines
 from bot.core.knowledge.source import KnowledgeError, Problem, Problems
@@ -17,7 +19,7 @@ from bot.core.knowledge.tips import Tip, load_tips
 from bot.core.knowledge.topics import TOPIC_IDS, URGENT, OutOfScope, Topic, TopicsFile, load_topics
 
 DEFAULT_DIR = Path(__file__).resolve().parents[3] / "knowledge"
-FILES = ("topics.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml")
+FILES = ("topics.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml", "followups.yaml")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,18 @@ class Knowledge:
     red_flags: RedFlagsFile
     routines_file: RoutinesFile
     tips: tuple[Tip, ...]
+    # Specific entries inside topics (knowledge/entries/) and follow-up phrasings.
+    entries_file: EntriesFile | None = None
+    followups: FollowUpsFile = field(default_factory=FollowUpsFile)
+
+    @property
+    def entries(self) -> dict[str, tuple[Entry, ...]]:
+        """Entries by topic id, the overview first (empty for a topic without entries)."""
+        return self.entries_file.by_topic if self.entries_file else {}
+
+    @property
+    def entry_by_id(self) -> dict[str, Entry]:
+        return self.entries_file.by_id if self.entries_file else {}
 
     @property
     def topics(self) -> dict[str, Topic]:
@@ -59,11 +73,32 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     red_flags = load_red_flags(directory / "red_flags.yaml", flags_problems)
     routines_file = load_routines(directory / "routines.yaml", routines_problems)
     tips = load_tips(directory / "tips.yaml", tips_problems)
-    for problems in (topics_problems, flags_problems, routines_problems, tips_problems):
+    entries_file, entry_problems = load_entries(directory / "entries", TOPIC_IDS)
+    followups_problems = problems_for("followups.yaml")
+    followups = load_followups(directory / "followups.yaml", followups_problems)
+    check_references(entries_file, set(topics_file.topics), set(routines_file.routines))
+    # A target is checked once its topic has entries (ids are topic-prefixed), so a
+    # topic's file can be added after the follow-ups that will point into it.
+    prefixes = {f"{t}-": t for t in TOPIC_IDS} | {"greet-": "greeting"}
+    for line, field_name, ref in followups.entry_refs:
+        topic = next((t for p, t in prefixes.items() if ref.startswith(p)), None)
+        if topic is None or topic in entries_file.by_topic:
+            if ref not in entries_file.by_id:
+                followups_problems.add(line, field_name, f"unknown entry {ref!r}")
+    for problems in (
+        topics_problems,
+        flags_problems,
+        routines_problems,
+        tips_problems,
+        *entry_problems,
+        followups_problems,
+    ):
         found.extend(problems.items)
     if found:
         raise KnowledgeError(found)
-    return Knowledge(directory, topics_file, red_flags, routines_file, tips)
+    return Knowledge(
+        directory, topics_file, red_flags, routines_file, tips, entries_file, followups
+    )
 
 
 __all__ = [
@@ -71,6 +106,8 @@ __all__ = [
     "FILES",
     "TOPIC_IDS",
     "URGENT",
+    "Entry",
+    "FollowUpsFile",
     "Knowledge",
     "KnowledgeError",
     "OutOfScope",

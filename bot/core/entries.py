@@ -1,0 +1,160 @@
+"""Stage two of matching: the entry within the topic the matcher chose.
+
+Each entry is scored on its keywords (stem or long-prefix hits, phrases weigh
+more) and on how close the message is to its example questions (rapidfuzz on
+content stems). The overview entry answers when nothing specific wins.
+Everything that can be is computed once at load, so a choice costs microseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.core.knowledge import Entry, Knowledge
+from bot.core.normalize import STOP_WORDS, clean, stem
+
+# A specific entry must reach this much evidence to beat the overview.
+SPECIFIC_AT = 1.0
+PHRASE_EXTRA = 0.5  # per extra word of a keyword phrase: "blood thinner" beats "blood"
+SIMILARITY_FLOOR = 62.0  # rapidfuzz score below which closeness to an example adds nothing
+SIMILARITY_WEIGHT = 1.6  # evidence for an exact copy of an example question
+# Two stems are the same word when they share a long prefix ("pregnant" / "pregnancy").
+PREFIX_MIN = 6
+PREFIX_SHARE = 0.75
+
+
+def content_stems(words: Sequence[str]) -> list[str]:
+    """Stems of the words that carry meaning."""
+    return [stem(w) for w in words if w not in STOP_WORDS]
+
+
+def _same_word(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    shorter = min(len(a), len(b))
+    if shorter < PREFIX_MIN:
+        return False
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    return common >= PREFIX_MIN and common >= PREFIX_SHARE * shorter
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen entry and how strongly something specific was asked for."""
+
+    entry: Entry
+    evidence: float
+    specific: bool
+
+
+@dataclass
+class _Scored:
+    entry: Entry
+    words: tuple[tuple[str, float], ...]  # single-word keyword stems
+    phrases: tuple[tuple[str, float], ...]  # " stem stem " keyword phrases
+
+
+class EntryChooser:
+    """Chooses entries within a topic; built once per knowledge base."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._topics: dict[str, list[_Scored]] = {}
+        self._examples: dict[str, tuple[list[str], list[int]]] = {}
+        for topic_id, entries in knowledge.entries.items():
+            scored: list[_Scored] = []
+            examples: list[str] = []
+            owners: list[int] = []
+            for index, entry in enumerate(entries):
+                words: dict[str, float] = {}
+                phrases: dict[str, float] = {}
+                for keyword in entry.keywords:
+                    parts = clean(keyword).split()
+                    if len(parts) == 1:
+                        words[stem(parts[0])] = 1.0
+                    elif parts:
+                        key = " " + " ".join(stem(p) for p in parts) + " "
+                        phrases[key] = 1.0 + PHRASE_EXTRA * (len(parts) - 1)
+                scored.append(_Scored(entry, tuple(words.items()), tuple(phrases.items())))
+                for question in entry.questions:
+                    text = " ".join(sorted(content_stems(clean(question).split())))
+                    if text:
+                        examples.append(text)
+                        owners.append(index)
+            self._topics[topic_id] = scored
+            self._examples[topic_id] = (examples, owners)
+
+    def has_entries(self, topic_id: str | None) -> bool:
+        return bool(topic_id and self._topics.get(topic_id))
+
+    def overview(self, topic_id: str) -> Entry | None:
+        scored = self._topics.get(topic_id)
+        return scored[0].entry if scored else None
+
+    def scores(self, topic_id: str, words: Sequence[str]) -> list[float]:
+        """Evidence for every entry of ``topic_id`` (same order as the entries)."""
+        scored = self._topics.get(topic_id, [])
+        totals = [0.0] * len(scored)
+        if not scored:
+            return totals
+        stems = content_stems(words)
+        joined = " " + " ".join(stem(w) for w in words) + " "
+        stem_set = set(stems)
+        for index, item in enumerate(scored):
+            total = 0.0
+            for key, weight in item.phrases:
+                if key in joined:
+                    total += weight
+            for key, weight in item.words:
+                if key in stem_set or any(_same_word(key, s) for s in stems):
+                    total += weight
+            totals[index] = total
+        examples, owners = self._examples[topic_id]
+        if examples and stems:
+            query = " ".join(sorted(stems))
+            best: dict[int, float] = {}
+            for _, score, position in process.extract(
+                query,
+                examples,
+                scorer=fuzz.token_sort_ratio,
+                limit=None,
+                score_cutoff=SIMILARITY_FLOOR,
+            ):
+                owner = owners[position]
+                best[owner] = max(best.get(owner, 0.0), score)
+            for owner, score in best.items():
+                share = (score - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
+                totals[owner] += SIMILARITY_WEIGHT * share
+        return totals
+
+    def choose(self, topic_id: str, words: Sequence[str]) -> Choice | None:
+        """The best entry of ``topic_id`` for ``words``; the overview when nothing specific."""
+        scored = self._topics.get(topic_id)
+        if not scored:
+            return None
+        totals = self.scores(topic_id, words)
+        best = max(range(len(scored)), key=lambda i: (totals[i], i == 0))
+        if best != 0 and totals[best] >= SPECIFIC_AT and totals[best] > totals[0]:
+            return Choice(scored[best].entry, totals[best], True)
+        return Choice(scored[0].entry, totals[0], False)
+
+    def specific(self, topic_id: str, words: Sequence[str]) -> Choice | None:
+        """A non-overview entry of ``topic_id`` that ``words`` clearly ask for, if any."""
+        choice = self.choose(topic_id, words)
+        return choice if choice is not None and choice.specific else None
+
+    def by_area(self, area: str) -> Entry | None:
+        """The foot-map entry for a foot-map area."""
+        for item in self._topics.get("foot-map", []):
+            if item.entry.area == area:
+                return item.entry
+        return None
+
+
+__all__ = ["Choice", "EntryChooser", "content_stems"]

@@ -121,13 +121,11 @@ def cmd_ask(
 def cmd_kb_check(knowledge: Knowledge) -> int:
     """Print a one-line summary of a valid knowledge base."""
     questions = sum(len(t.questions) for t in knowledge.topics.values())
-    entries = knowledge.entries
-    if entries:
-        counts = ", ".join(f"{t} {len(e)}" for t, e in entries.items())
-        print(f"Entries: {sum(len(e) for e in entries.values())} in {len(entries)} topics ({counts})")
+    entries = sum(len(e) for e in knowledge.entries.values())
     steps = sum(len(r.steps) for r in knowledge.routines.values())
     print(
         f"Knowledge OK: {len(knowledge.topics)} topics ({questions} example questions),"
+        f" {entries} entries,"
         f" {len(knowledge.topics_file.out_of_scope)} out-of-scope classes,"
         f" {len(knowledge.red_flags.flags)} red flags, {len(knowledge.routines)} routines"
         f" ({steps} steps), {len(knowledge.tips)} tips in {knowledge.directory}"

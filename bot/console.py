@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from bot.core.knowledge import Knowledge, Routine
-from bot.core.reply import ReplyKind
+from bot.core.reply import Reply, ReplyKind
 from bot.core.routines import (
     FEEDBACK_QUESTION,
     FEELINGS,
@@ -45,6 +45,9 @@ BANNER = (
 GOODBYE = "Goodbye, and take care of your feet."
 MAP_HINT = "(To see the chart as pictures, run: python -m bot maps out/foot_maps)"
 FAST_NOTE = "(Fast mode: the steps follow each other without waiting.)"
+# The terminal is one chat: its conversation context lives under this key.
+CHAT_KEY = "console"
+PICK_HINT = "(Type a number to pick one.)"
 
 
 def _is_tty(stream: object) -> bool:
@@ -105,6 +108,8 @@ class ConsoleChat:
         self._lines = _read_lines(stdin)
         # What the last thing we said is waiting for: a routine number or a feeling.
         self._pending: tuple[str, Routine | None] | None = None
+        # The options of the last "did you mean ...?", pickable by number.
+        self._options: tuple[str, ...] = ()
 
     # -- output ---------------------------------------------------------------------
 
@@ -150,6 +155,11 @@ class ConsoleChat:
         pending, self._pending = self._pending, None
         if pending is not None and self._answer_pending(pending, text):
             return True
+        options, self._options = self._options, ()
+        picked = _pick(options, text)
+        if picked is not None:
+            self.show(self.companion.choose(picked, chat=CHAT_KEY))
+            return True
         first, _, rest = lowered.partition(" ")
         if first in ROUTINE_WORDS:
             chosen = self._find_routine(rest) if rest else None
@@ -191,17 +201,31 @@ class ConsoleChat:
     # -- answers --------------------------------------------------------------------
 
     def answer(self, text: str) -> None:
-        reply = self.companion.respond(text)
+        self.show(self.companion.respond(text, chat=CHAT_KEY))
+
+    def show(self, reply: Reply) -> None:
+        """Print a reply with what the terminal adds: numbered options, a tip, routines."""
+        if reply.kind is ReplyKind.CLARIFY:
+            lines = reply.text.split("\n")
+            head = lines[0]
+            names = [self._topic_name(t) for t in reply.suggestions]
+            numbered = [f"{i}. {name}" for i, name in enumerate(names, 1)]
+            self.say("\n".join([head, *numbered, PICK_HINT]))
+            self._options = reply.suggestions
+            return
         self.say(reply.text)
-        if reply.topic == "tip":
+        action = reply.action or ""
+        if reply.topic == "tip" or action == "tip":
             self.give_tip()
         elif reply.topic == "foot-map":
             self.say(MAP_HINT)
-        # A "did you mean ...?" already lists its candidates in the text.
-        if reply.suggestions and reply.kind is not ReplyKind.CLARIFY:
+        if reply.suggestions:
             names = [self._topic_name(topic_id) for topic_id in reply.suggestions]
             self.say("You could also ask about: " + ", ".join(names))
-        if reply.topic == "routine":
+        chosen = self.knowledge.routines.get(action.removeprefix("routine:"))
+        if action.startswith("routine:") and chosen is not None:
+            self.run_routine(chosen)
+        elif reply.topic == "routine" or action == "routine-menu":
             self.offer_routines()  # last, so its question is the last thing on screen
 
     def _topic_name(self, topic_id: str) -> str:
@@ -255,6 +279,14 @@ class ConsoleChat:
         if self.countdown:
             self.stdout.write("\r" + " " * 18 + "\r")
             self.stdout.flush()
+
+
+def _pick(options: tuple[str, ...], text: str) -> str | None:
+    """The option picked by its number ("2", "#2", "2."), if any."""
+    wanted = text.strip().removeprefix("#").rstrip(".)")
+    if options and wanted.isdigit() and 1 <= int(wanted) <= len(options):
+        return options[int(wanted) - 1]
+    return None
 
 
 def _feeling(text: str) -> str | None:

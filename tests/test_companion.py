@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.core.companion import Companion
-from bot.core.matcher import ANSWER_AT, CLARIFY_AT, MatchResult
+from bot.core.matcher import ANSWER_AT, CLARIFY_AT, Candidate, MatchResult
 from bot.core.reply import ReplyKind
 
 
@@ -50,7 +50,11 @@ def test_topic_reply_for_buttons(companion: Companion, knowledge) -> None:
     for topic_id in knowledge.topics:
         reply = companion.topic_reply(topic_id)
         assert reply.topic == topic_id
-        assert reply.text.startswith(knowledge.topics[topic_id].answer)
+        entries = knowledge.entries.get(topic_id)
+        # The overview entry is the topic answer; topics.yaml's answer is the fallback.
+        expected = entries[0].answer if entries else knowledge.topics[topic_id].answer
+        assert reply.text.startswith(expected)
+        assert reply.entry == (entries[0].id if entries else None)
 
 
 @pytest.mark.parametrize(
@@ -68,11 +72,21 @@ def test_odd_input_never_crashes(companion: Companion, message) -> None:
 def test_clarify_offers_candidates(companion: Companion, knowledge) -> None:
     # a score in the clarify band (between CLARIFY_AT and ANSWER_AT)
     score = (CLARIFY_AT + ANSWER_AT) / 2
-    reply = companion._from_match(MatchResult(topic="sleep", score=score))
+    runner = Candidate("relaxation", 1.0, CLARIFY_AT + 1)
+    reply = companion._from_match(MatchResult(topic="sleep", score=score, runners_up=(runner,)))
     assert reply.kind is ReplyKind.CLARIFY
     assert reply.topic is None
-    assert reply.suggestions[0] == "sleep"
+    assert reply.suggestions == ("sleep", "relaxation")
     assert reply.text.startswith(knowledge.topics_file.clarify)
+
+
+def test_clarify_never_offers_one_candidate(companion: Companion) -> None:
+    # Only one candidate clears the bar: it is answered, not offered alone.
+    score = (CLARIFY_AT + ANSWER_AT) / 2
+    weak = Candidate("relaxation", 0.1, CLARIFY_AT - 5)
+    reply = companion._from_match(MatchResult(topic="sleep", score=score, runners_up=(weak,)))
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.topic == "sleep"
 
 
 def test_reply_text_is_plain(companion: Companion) -> None:

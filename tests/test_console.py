@@ -21,14 +21,19 @@ class SpyCompanion:
         self.asked: list[str] = []
         self.replies: list[Reply] = []
 
-    def respond(self, text: str) -> Reply:
+    def respond(self, text: str, chat: str | None = None) -> Reply:
         self.asked.append(text)
-        reply = self.real.respond(text)
+        reply = self.real.respond(text, chat=chat)
         self.replies.append(reply)
         return reply
 
     def topic_reply(self, topic_id: str) -> Reply:
         return self.real.topic_reply(topic_id)
+
+    def choose(self, choice: str, chat: str | None = None) -> Reply:
+        reply = self.real.choose(choice, chat=chat)
+        self.replies.append(reply)
+        return reply
 
 
 class Terminal(io.StringIO):

@@ -67,10 +67,14 @@ class EntryChooser:
     def __init__(self, knowledge: Knowledge) -> None:
         self._topics: dict[str, list[_Scored]] = {}
         self._examples: dict[str, tuple[list[str], list[int]]] = {}
+        # All stems, stop words too: for messages made only of stop words ("what can u do").
+        self._full: dict[str, tuple[list[str], list[int]]] = {}
         for topic_id, entries in knowledge.entries.items():
             scored: list[_Scored] = []
             examples: list[str] = []
             owners: list[int] = []
+            full: list[str] = []
+            full_owners: list[int] = []
             for index, entry in enumerate(entries):
                 words: dict[str, float] = {}
                 phrases: dict[str, float] = {}
@@ -87,8 +91,13 @@ class EntryChooser:
                     if text:
                         examples.append(text)
                         owners.append(index)
+                    words_all = clean(question).split()
+                    if words_all:
+                        full.append(" ".join(sorted(stem(w) for w in words_all)))
+                        full_owners.append(index)
             self._topics[topic_id] = scored
             self._examples[topic_id] = (examples, owners)
+            self._full[topic_id] = (full, full_owners)
 
     def has_entries(self, topic_id: str | None) -> bool:
         return bool(topic_id and self._topics.get(topic_id))
@@ -115,10 +124,14 @@ class EntryChooser:
                 if key in stem_set or any(_same_word(key, s) for s in stems):
                     total += weight
             totals[index] = total
-        examples, owners = self._examples[topic_id]
-        if examples and stems:
-            query = " ".join(sorted(stems))
-            best: dict[int, float] = {}
+        best: dict[int, float] = {}
+        full_query = " ".join(sorted(stem(w) for w in words))
+        for (examples, owners), query in (
+            (self._examples[topic_id], " ".join(sorted(stems))),
+            (self._full[topic_id], full_query),
+        ):
+            if not examples or not query:
+                continue
             for _, score, position in process.extract(
                 query,
                 examples,
@@ -128,9 +141,9 @@ class EntryChooser:
             ):
                 owner = owners[position]
                 best[owner] = max(best.get(owner, 0.0), score)
-            for owner, score in best.items():
-                share = (score - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
-                totals[owner] += SIMILARITY_WEIGHT * share
+        for owner, score in best.items():
+            share = (score - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
+            totals[owner] += SIMILARITY_WEIGHT * share
         return totals
 
     def choose(self, topic_id: str, words: Sequence[str]) -> Choice | None:

@@ -3,6 +3,10 @@
 Rows look like ``{"q": "<message>", "expect": ["<topic id>" | null, ...]}``
 (``tests/data/*.jsonl``, ``../shared/eval/public.jsonl``). A row is right when
 the predicted topic (``None`` for clarify/fallback) is one of ``expect``.
+
+Rows may also carry ``"entry": "<entry id>"`` (entry accuracy, counted on those rows)
+and ``"must": [["a", "b"], ["c"]]`` (the facet check of ``../shared/eval/score_answers.py``:
+topic right and every group has an alternative in the reply's first 300 characters).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, Protocol
 from bot.core.reply import Reply
 
 URGENT = "urgent"
+OPENING_CHARS = 300
 
 
 class Responder(Protocol):
@@ -44,6 +49,20 @@ class EvalReport:
     out_of_scope_rejected: int
     misses: tuple[Miss, ...]
     times_us: tuple[float, ...] = field(repr=False, default=())
+    entry_expected: int = 0
+    entry_correct: int = 0
+    must_expected: int = 0
+    must_passed: int = 0
+    words: tuple[int, ...] = field(repr=False, default=())  # answer lengths with the caveat
+    entry_misses: tuple[tuple[str, str, str | None], ...] = ()  # (question, wanted, got)
+
+    @property
+    def entry_accuracy(self) -> float:
+        return self.entry_correct / self.entry_expected if self.entry_expected else 1.0
+
+    @property
+    def must_rate(self) -> float:
+        return self.must_passed / self.must_expected if self.must_expected else 1.0
 
     @property
     def accuracy(self) -> float:
@@ -88,8 +107,18 @@ def _label(expect: tuple[str | None, ...]) -> str:
     return "null" if expect[0] is None else str(expect[0])
 
 
+def passes_must(reply_text: str, must: object) -> bool:
+    """Every group of ``must`` has an alternative in the reply's opening."""
+    head = reply_text[:OPENING_CHARS].lower()
+    groups = must if isinstance(must, list) else []
+    return all(any(str(a).lower() in head for a in group) for group in groups)
+
+
 def evaluate(companion: Responder, rows: Iterable[Mapping[str, Any]]) -> EvalReport:
     """Run every row through ``companion.respond`` and score the predictions."""
+    entry_expected = entry_correct = must_expected = must_passed = 0
+    word_counts: list[int] = []
+    entry_misses: list[tuple[str, str, str | None]] = []
     total = correct = 0
     per_topic: dict[str, list[int]] = {}
     urgent_expected = urgent_caught = false_alarms = 0
@@ -120,6 +149,18 @@ def evaluate(companion: Responder, rows: Iterable[Mapping[str, Any]]) -> EvalRep
             oos_rejected += got is None
         if not right:
             misses.append(Miss(question, expect, got, reply.score))
+        if reply.kind.value in ("answer", "greeting"):
+            word_counts.append(len(reply.text.split()))
+        wanted = row.get("entry")
+        if isinstance(wanted, str):
+            entry_expected += 1
+            got_entry = getattr(reply, "entry", None)
+            entry_correct += got_entry == wanted
+            if got_entry != wanted:
+                entry_misses.append((question, wanted, got_entry))
+        if "must" in row:
+            must_expected += 1
+            must_passed += right and passes_must(reply.text, row["must"])
     return EvalReport(
         total=total,
         correct=correct,
@@ -131,6 +172,12 @@ def evaluate(companion: Responder, rows: Iterable[Mapping[str, Any]]) -> EvalRep
         out_of_scope_rejected=oos_rejected,
         misses=tuple(misses),
         times_us=tuple(times),
+        entry_expected=entry_expected,
+        entry_correct=entry_correct,
+        must_expected=must_expected,
+        must_passed=must_passed,
+        words=tuple(word_counts),
+        entry_misses=tuple(entry_misses),
     )
 
 
@@ -145,6 +192,23 @@ def format_report(report: EvalReport, show_misses: bool = True) -> str:
         f"out-of-scope rejection: {report.out_of_scope_rejection:.3f} "
         f"({report.out_of_scope_rejected}/{report.out_of_scope_expected})",
         f"time per question:      median {report.median_us:.0f} us, mean {report.mean_us:.0f} us",
+    ]
+    if report.entry_expected:
+        lines.append(
+            f"entry accuracy:         {report.entry_accuracy:.3f} "
+            f"({report.entry_correct}/{report.entry_expected})"
+        )
+    if report.must_expected:
+        lines.append(
+            f"facets (must) passed:   {report.must_rate:.3f} "
+            f"({report.must_passed}/{report.must_expected})"
+        )
+    if report.words:
+        lines.append(
+            f"answer words:           median {statistics.median(report.words):.0f},"
+            f" max {max(report.words)}"
+        )
+    lines += [
         "",
         "per topic (expected label: right/total):",
     ]
@@ -160,7 +224,12 @@ def format_report(report: EvalReport, show_misses: bool = True) -> str:
                 f"  expected {expected:<28} got {miss.got or 'null':<22} "
                 f"({miss.score:5.1f}) {miss.question!r}"
             )
+    if show_misses and report.entry_misses:
+        lines.append("")
+        lines.append("entry misses:")
+        for question, wanted, got in report.entry_misses:
+            lines.append(f"  expected {wanted:<28} got {got or 'null':<28} {question!r}")
     return "\n".join(lines)
 
 
-__all__ = ["EvalReport", "Miss", "evaluate", "format_report", "load_rows"]
+__all__ = ["EvalReport", "Miss", "evaluate", "format_report", "load_rows", "passes_must"]

@@ -51,9 +51,13 @@ def compose_reply(knowledge: Knowledge, topic_id: str, score: float = 100.0) -> 
 
 def entry_suggestions(knowledge: Knowledge, entry: Entry) -> tuple[str, ...]:
     """Topic ids to offer after ``entry``: its follow-ups (an entry stands for its topic)."""
-    refs = entry.follow_ups or knowledge.topics[entry.topic].follow_ups
-    ids = (knowledge.entry_by_id[r].topic if r in knowledge.entry_by_id else r for r in refs)
-    return tuple(t for t in _known(knowledge, ids) if t != entry.topic)
+    ids = (
+        knowledge.entry_by_id[r].topic if r in knowledge.entry_by_id else r
+        for r in entry.follow_ups
+    )
+    found = tuple(t for t in _known(knowledge, ids) if t != entry.topic)
+    # Follow-ups inside the same topic are no button: the topic's own follow-ups are.
+    return found or _known(knowledge, knowledge.topics[entry.topic].follow_ups)
 
 
 def entry_reply(

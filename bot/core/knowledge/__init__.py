@@ -82,9 +82,9 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     prefixes = {f"{t}-": t for t in TOPIC_IDS} | {"greet-": "greeting"}
     for line, field_name, ref in followups.entry_refs:
         topic = next((t for p, t in prefixes.items() if ref.startswith(p)), None)
-        if topic is None or topic in entries_file.by_topic:
-            if ref not in entries_file.by_id:
-                followups_problems.add(line, field_name, f"unknown entry {ref!r}")
+        checkable = topic is None or topic in entries_file.by_topic
+        if checkable and ref not in entries_file.by_id:
+            followups_problems.add(line, field_name, f"unknown entry {ref!r}")
     for problems in (
         topics_problems,
         flags_problems,

@@ -94,7 +94,7 @@ async def test_the_bot_runs_converses_survives_faults_and_keeps_its_token_secret
             server.push_text(CHAT, "does reflexology really work? what do studies say?")
             sent = await server.wait_for_sent("sendMessage", 2, chat_id=CHAT, timeout=10)
             answer = sent[1]
-            evidence = knowledge.topics["evidence"].answer.split(". ")[0][:60]
+            evidence = knowledge.topic_answer("evidence").split(". ")[0][:60]
             assert evidence in answer["text"]
             assert knowledge.caveat.strip() in answer["text"]
             assert any(c.fault == "429" for c in server.calls)
@@ -109,7 +109,7 @@ async def test_the_bot_runs_converses_survives_faults_and_keeps_its_token_secret
             assert ack["callback_query_id"]
             sent = await server.wait_for_sent("sendMessage", 3, chat_id=CHAT, timeout=10)
             topic = knowledge.topics[pressed.removeprefix("t:")]
-            assert topic.answer.split(". ")[0][:60] in sent[2]["text"]
+            assert knowledge.topic_answer(topic.id).split(". ")[0][:60] in sent[2]["text"]
             # The next poll confirms every update: none would be delivered twice on restart.
             await server.wait_for(lambda _calls: server.pending_updates == 0, timeout=5)
         finally:

@@ -177,6 +177,9 @@ class Companion:
         self, words: list[str], context: Context, result: MatchResult, *, prefixed: bool
     ) -> Reply | None:
         """A new detail about the last question: stay in its topic when the detail fits."""
+        words = self.followups.telling(words)
+        if not words:
+            return None
         if context.topic and context.topic not in ("urgent", GREETING):
             choice = self.entries.specific(context.topic, words)
             if choice is not None:
@@ -187,7 +190,15 @@ class Companion:
         if prefixed and result.topic is not None and result.score >= ANSWER_AT:
             return None  # a detail with a subject of its own: answered as new
         last = self._entry(context.entry)
-        if not prefixed and result.topic is None and last is not None and last.topic != GREETING:
+        # "30 weeks" or "my mum" alone says more about the last question; "feet" does not.
+        says_more = any(w.isdigit() for w in words) or self.followups.subject(words) is not None
+        if (
+            not prefixed
+            and says_more
+            and result.topic is None
+            and last is not None
+            and last.topic != GREETING
+        ):
             return entry_reply(self.knowledge, last)
         return None
 

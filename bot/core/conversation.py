@@ -21,6 +21,11 @@ IDLE_SECONDS = 30 * 60
 MAX_CHATS = 100_000
 
 
+def telegram_key(chat_id: int) -> str:
+    """The context key of a Telegram chat."""
+    return f"tg:{chat_id}"
+
+
 @dataclass(frozen=True)
 class Context:
     """The last turn's ids; ``at`` is the store clock's time of the last message."""
@@ -89,4 +94,4 @@ class MemoryContextStore:
         return len(self._items)
 
 
-__all__ = ["IDLE_SECONDS", "Context", "ContextStore", "MemoryContextStore"]
+__all__ = ["IDLE_SECONDS", "Context", "ContextStore", "MemoryContextStore", "telegram_key"]

@@ -69,6 +69,9 @@ class EntryChooser:
         self._examples: dict[str, tuple[list[str], list[int]]] = {}
         # All stems, stop words too: for messages made only of stop words ("what can u do").
         self._full: dict[str, tuple[list[str], list[int]]] = {}
+        self._exact: dict[str, dict[str, list[tuple[int, float]]]] = {}
+        self._by_prefix: dict[str, dict[str, list[tuple[str, int, float]]]] = {}
+        self._phrases: dict[str, list[tuple[str, int, float]]] = {}
         for topic_id, entries in knowledge.entries.items():
             scored: list[_Scored] = []
             examples: list[str] = []
@@ -96,6 +99,19 @@ class EntryChooser:
                         full.append(" ".join(sorted(stem(w) for w in words_all)))
                         full_owners.append(index)
             self._topics[topic_id] = scored
+            # Look-up tables, so a message costs one probe per word, not one per keyword.
+            exact: dict[str, list[tuple[int, float]]] = {}
+            by_prefix: dict[str, list[tuple[str, int, float]]] = {}
+            phrase_list: list[tuple[str, int, float]] = []
+            for index, item in enumerate(scored):
+                for key, weight in item.words:
+                    exact.setdefault(key, []).append((index, weight))
+                    if len(key) >= PREFIX_MIN:
+                        by_prefix.setdefault(key[:PREFIX_MIN], []).append((key, index, weight))
+                phrase_list.extend((key, index, weight) for key, weight in item.phrases)
+            self._exact[topic_id] = exact
+            self._by_prefix[topic_id] = by_prefix
+            self._phrases[topic_id] = phrase_list
             self._examples[topic_id] = (examples, owners)
             self._full[topic_id] = (full, full_owners)
 
@@ -114,18 +130,25 @@ class EntryChooser:
             return totals
         stems = content_stems(words)
         joined = " " + " ".join(stem(w) for w in words) + " "
-        stem_set = set(stems)
-        for index, item in enumerate(scored):
-            total = 0.0
-            for key, weight in item.phrases:
-                if key in joined:
-                    total += weight
-            for key, weight in item.words:
-                if key in stem_set or any(_same_word(key, s) for s in stems):
-                    total += weight
-            totals[index] = total
+        for key, index, weight in self._phrases[topic_id]:
+            if key in joined:
+                totals[index] += weight
+        exact = self._exact[topic_id]
+        by_prefix = self._by_prefix[topic_id]
+        hit: set[tuple[int, str]] = set()  # a keyword counts once however often it is said
+        for word in set(stems):
+            for index, weight in exact.get(word, ()):
+                if (index, word) not in hit:
+                    hit.add((index, word))
+                    totals[index] += weight
+            if len(word) >= PREFIX_MIN:
+                for key, index, weight in by_prefix.get(word[:PREFIX_MIN], ()):
+                    if key != word and (index, key) not in hit and _same_word(key, word):
+                        hit.add((index, key))
+                        totals[index] += weight
         best: dict[int, float] = {}
-        full_query = " ".join(sorted(stem(w) for w in words))
+        # Stop words carry the meaning only of short messages ("what can u do").
+        full_query = " ".join(sorted(stem(w) for w in words)) if len(stems) <= 2 else ""
         for (examples, owners), query in (
             (self._examples[topic_id], " ".join(sorted(stems))),
             (self._full[topic_id], full_query),

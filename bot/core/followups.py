@@ -52,7 +52,12 @@ class FollowUpReader:
             (s.id, tuple(" " + clean(w) + " " for w in s.words), s.safety_entry)
             for s in data.subjects
         )
+        self._neutral = frozenset(clean(w) for w in data.neutral_words)
         self._subject_safety = {s.id: s.safety_entry for s in data.subjects if s.safety_entry}
+
+    def telling(self, words: list[str]) -> list[str]:
+        """``words`` without the ones every topic shares ("feet", "reflexology")."""
+        return [w for w in words if w not in self._neutral]
 
     def target(self, kind: str) -> str:
         """The entry id that answers ``kind`` ("" when none)."""

@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.conversation import telegram_key
 from bot.core.reply import Reply, ReplyKind
 from bot.telegram.keyboards import (
     NONE_OF_THESE,
@@ -182,7 +183,8 @@ async def _answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
             await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         except TelegramError as exc:
             log.debug("chat action failed: %s", exc)
-    reply = get_services(context).companion.respond(text)
+    # Per chat: "why?" or "what about in pregnancy?" is read against this chat's last answer.
+    reply = get_services(context).companion.respond(text, chat=telegram_key(chat.id))
     await send_reply(update, context, reply)
 
 
@@ -209,7 +211,7 @@ async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         keyboard = topics_keyboard(services.knowledge)
         await send_text(context.bot, chat.id, UNAVAILABLE, reply_markup=keyboard)
         return
-    await send_reply(update, context, services.companion.topic_reply(topic_id))
+    await send_reply(update, context, services.companion.choose(topic_id, telegram_key(chat.id)))
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

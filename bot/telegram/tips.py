@@ -50,6 +50,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.conversation import telegram_key
 from bot.core.tips import (
     due_date,
     next_due,
@@ -499,7 +500,9 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if data == "forget:ask":
         await forget(update, context)
     elif data == "forget:yes":
-        deleted = get_services(context).store.forget(chat.id)
+        services = get_services(context)
+        deleted = services.store.forget(chat.id)
+        services.companion.forget(telegram_key(chat.id))  # the conversation context too
         await _edit(update, FORGOTTEN if deleted else NOTHING_STORED)
     else:
         await _edit(update, NOT_DELETED)

@@ -40,6 +40,11 @@ class Knowledge:
         """Entries by topic id, the overview first (empty for a topic without entries)."""
         return self.entries_file.by_topic if self.entries_file else {}
 
+    def topic_answer(self, topic_id: str) -> str:
+        """The topic's answer: its overview entry's, else the one in topics.yaml."""
+        entries = self.entries.get(topic_id)
+        return entries[0].answer if entries else self.topics[topic_id].answer
+
     @property
     def entry_by_id(self) -> dict[str, Entry]:
         return self.entries_file.by_id if self.entries_file else {}

@@ -47,7 +47,7 @@ FOLLOW_UP_KINDS: tuple[str, ...] = (
     "bye",
     "ok",
 )
-_FILE_FIELDS = {"connectors", "fillers", "detail_prefixes", "kinds", "subjects"}
+_FILE_FIELDS = {"connectors", "fillers", "detail_prefixes", "kinds", "subjects", "neutral_words"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ class FollowUpsFile:
     detail_prefixes: tuple[str, ...] = ()
     kinds: tuple[FollowUpKind, ...] = ()
     subjects: tuple[Subject, ...] = ()
+    # Words every topic shares: alone they add no detail to the last question.
+    neutral_words: tuple[str, ...] = ()
     # (line, field, entry id) pairs checked once the entries are loaded
     entry_refs: tuple[tuple[int, str, str], ...] = ()
 
@@ -135,6 +137,7 @@ def parse_followups(data: object, problems: Problems) -> FollowUpsFile:
         detail_prefixes=tuple(w for w, _ in text_list_field(data, "detail_prefixes", problems, "")),
         kinds=tuple(kinds),
         subjects=tuple(subjects),
+        neutral_words=tuple(w for w, _ in text_list_field(data, "neutral_words", problems, "")),
         entry_refs=tuple(refs),
     )
 

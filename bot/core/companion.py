@@ -120,8 +120,8 @@ class Companion:
             elif (
                 reading.kind is None
                 and result.out_of_scope is None
-                and (result.topic is None or result.score < ANSWER_AT)
                 and len(words) <= SHORT_DETAIL_WORDS
+                and (result.topic is None or result.score < ANSWER_AT or self._says_more(words))
             ):
                 reply = self._detail(words, context, result, prefixed=False)
                 if reply is not None:
@@ -190,17 +190,13 @@ class Companion:
         if prefixed and result.topic is not None and result.score >= ANSWER_AT:
             return None  # a detail with a subject of its own: answered as new
         last = self._entry(context.entry)
-        # "30 weeks" or "my mum" alone says more about the last question; "feet" does not.
-        says_more = any(w.isdigit() for w in words) or self.followups.subject(words) is not None
-        if (
-            not prefixed
-            and says_more
-            and result.topic is None
-            and last is not None
-            and last.topic != GREETING
-        ):
+        if not prefixed and self._says_more(words) and last is not None and last.topic != GREETING:
             return entry_reply(self.knowledge, last)
         return None
+
+    def _says_more(self, words: list[str]) -> bool:
+        """ "30 weeks" or "my mum" alone says more about the last question; "feet" does not."""
+        return any(w.isdigit() for w in words) or self.followups.subject(words) is not None
 
     def _accept(self, offer: str | None) -> Reply | None:
         """ "Yes please" to what the last reply offered."""

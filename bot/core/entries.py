@@ -175,8 +175,9 @@ class EntryChooser:
         if not scored:
             return None
         totals = self.scores(topic_id, words)
-        best = max(range(len(scored)), key=lambda i: (totals[i], i == 0))
-        if best != 0 and totals[best] >= SPECIFIC_AT and totals[best] > totals[0]:
+        best = max(range(1, len(scored)), key=lambda i: totals[i], default=0)
+        # A tie goes to the specific entry: it answers more of what was asked.
+        if best != 0 and totals[best] >= SPECIFIC_AT and totals[best] >= totals[0]:
             return Choice(scored[best].entry, totals[best], True)
         return Choice(scored[0].entry, totals[0], False)
 

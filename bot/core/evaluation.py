@@ -12,6 +12,7 @@ topic right and every group has an alternative in the reply's first 300 characte
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Iterable, Mapping
@@ -232,4 +233,36 @@ def format_report(report: EvalReport, show_misses: bool = True) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["EvalReport", "Miss", "evaluate", "format_report", "load_rows", "passes_must"]
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+
+
+def syllables(word: str) -> int:
+    """A plain syllable estimate (vowel groups, silent final e): good enough for a median."""
+    word = word.lower().strip("'’-")
+    if not word:
+        return 0
+    count = len(_VOWEL_GROUPS.findall(word))
+    if word.endswith("e") and not word.endswith(("le", "ee")) and count > 1:
+        count -= 1
+    return max(1, count)
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    """The Flesch-Kincaid grade level of ``text`` (health information aims at 5-7)."""
+    sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text.strip() + " ")))
+    found = re.findall(r"[A-Za-z][A-Za-z'’-]*|\d+", text)
+    if not found:
+        return 0.0
+    total = sum(syllables(w) if w[0].isalpha() else 1 for w in found)
+    return 0.39 * len(found) / sentences + 11.8 * total / len(found) - 15.59
+
+
+__all__ = [
+    "EvalReport",
+    "Miss",
+    "evaluate",
+    "flesch_kincaid_grade",
+    "format_report",
+    "load_rows",
+    "passes_must",
+]

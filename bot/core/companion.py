@@ -149,8 +149,16 @@ class Companion:
         if kind == "more":
             if last is None:
                 return compose_reply(self.knowledge, context.topic) if context.topic else None
+            if last.more:
+                return entry_reply(self.knowledge, last, text=last.more)
+            # No "more" of its own: the entry it leads on to, else the overview's "more".
+            nxt = next(
+                (self._entry(r) for r in last.follow_ups if self._entry(r) is not None), None
+            )
+            if nxt is not None:
+                return entry_reply(self.knowledge, nxt)
             overview = self.entries.overview(last.topic)
-            more = last.more or (overview.more if overview is not None else "") or last.answer
+            more = (overview.more if overview is not None else "") or last.answer
             return entry_reply(self.knowledge, last, text=more)
         if kind in ("how-often", "how-long"):
             routine = self._routine_of(context)
@@ -274,6 +282,11 @@ class Companion:
         choice = self.entries.choose(topic, words)
         if choice is None:
             return compose_reply(self.knowledge, topic, score)
+        if topic == SAFETY and not choice.specific:
+            # "is it safe for my mum": the entry for that person, when there is one.
+            person = self._entry(self.followups.safety_entry(self.followups.subject(words)))
+            if person is not None:
+                return entry_reply(self.knowledge, person, score)
         return entry_reply(self.knowledge, choice.entry, score)
 
     def _from_match(

@@ -195,6 +195,12 @@ class Companion:
         choice = self.entries.specific(SAFETY, words)
         if choice is not None:
             return entry_reply(self.knowledge, choice.entry)
+        subject = self.followups.subject(words)
+        if subject is not None and context.topic == SAFETY:
+            # "what about for my mum?" after a safety answer: the entry for that person.
+            person = self._entry(self.followups.safety_entry(subject))
+            if person is not None:
+                return entry_reply(self.knowledge, person)
         if prefixed and result.topic is not None and result.score >= ANSWER_AT:
             return None  # a detail with a subject of its own: answered as new
         last = self._entry(context.entry)

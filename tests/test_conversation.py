@@ -164,7 +164,10 @@ def test_ask_json_conversation_through_a_real_process() -> None:
 
 def test_the_terminal_chat_remembers_and_picks_options_by_number(knowledge) -> None:
     out = io.StringIO()
-    script = "where is the kidney point\nand the bladder?\nmy job is slowly killing me, need to relax\n2\n"
+    script = (
+        "where is the kidney point\nand the bladder?\n"
+        "my job is slowly killing me, need to relax\n2\n"
+    )
     companion = Companion(knowledge)
     run_chat(companion, knowledge, stdin=io.StringIO(script + "quit\n"), stdout=out)
     text = out.getvalue()

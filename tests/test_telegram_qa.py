@@ -381,3 +381,15 @@ def test_the_redacting_filter_hides_tokens_in_messages_and_tracebacks() -> None:
     assert text.count(REDACTED) >= 3
     assert "Traceback" in text
     assert redact("meet at 12:30") == "meet at 12:30"
+
+
+async def test_each_chat_keeps_its_own_conversation(app, api, knowledge) -> None:
+    often = knowledge.entry_by_id["session-how-often"].answer
+    await converse(api, "how long does a session usually take")
+    [other] = await converse(api, "where is the kidney point", chat_id=CHAT + 1)
+    [follow_up] = await converse(api, "and how often?")
+    assert first_sentence(often) in follow_up["text"]
+    [bladder] = await converse(api, "and the bladder?", chat_id=CHAT + 1)
+    assert first_sentence(knowledge.entry_by_id["map-bladder"].answer) in bladder["text"]
+    companion = app.bot_data[SERVICES_KEY].companion
+    assert companion.contexts.get(f"tg:{CHAT}").entry == "session-how-often"

@@ -12,6 +12,7 @@ import itertools
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -82,6 +83,33 @@ def _utf8_lines(stream: TextIO) -> TextIO:
 CONVERSATION_BREAK = "---"
 
 
+class TipPicker:
+    """A tip for ``ask``: one sharing a word with the message, else the next in turn."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        from bot.core.entries import content_stems
+        from bot.core.normalize import clean
+
+        self._stems = content_stems
+        self._clean = clean
+        self._tips = [
+            (tip.text, set(content_stems(clean(f"{tip.text} {' '.join(tip.tags)}").split())))
+            for tip in knowledge.tips
+        ]
+        self._next = 0
+
+    def pick(self, text: str) -> str:
+        if not self._tips:
+            return ""
+        wanted = set(self._stems(self._clean(text).split())) - {"tip", "reflexology", "foot"}
+        for tip_text, stems in self._tips:
+            if wanted & stems:
+                return tip_text
+        tip_text = self._tips[self._next % len(self._tips)][0]
+        self._next += 1
+        return tip_text
+
+
 def cmd_ask(
     knowledge: Knowledge, questions: Sequence[str], as_json: bool, conversation: bool = False
 ) -> int:
@@ -97,8 +125,15 @@ def cmd_ask(
     chats = itertools.count(1)
     chat: str | None = f"ask:{next(chats)}" if conversation else None
 
+    tips = TipPicker(knowledge)
+
     def answer(text: str) -> None:
         reply = companion.respond(text, chat=chat)
+        if reply.action == "tip":
+            # As the chats do: the tip itself follows "here is a tip" (Telegram sends it
+            # as its own message; here it joins the reply, before the caveat).
+            head, sep, rest = reply.text.partition("\n\n")
+            reply = replace(reply, text=f"{head}\n\n{tips.pick(text)}{sep}{rest}")
         if as_json:
             out.write(json.dumps(reply.as_json(), ensure_ascii=False) + "\n")
         else:

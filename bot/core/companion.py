@@ -130,7 +130,20 @@ class Companion:
             reply = self._target(reading.kind)
             if reply is not None:
                 return reply
-        return self._from_match(result, words, reading)
+        reply = self._from_match(result, words, reading)
+        if context is not None and context.topic and self.followups.points_back(words):
+            reply = self._with_last_topic(reply, words, context.topic)
+        return reply
+
+    def _with_last_topic(self, reply: Reply, words: list[str], last_topic: str) -> Reply:
+        """ "A routine for that?" after sleep: the new topic's entry for the last topic."""
+        if reply.kind is not ReplyKind.ANSWER or reply.topic in (None, last_topic):
+            return reply
+        if self.entries.specific(reply.topic, words) is not None:
+            return reply  # the message chose its own entry
+        hint = clean(self.knowledge.topics[last_topic].title).split()
+        choice = self.entries.specific(reply.topic, [*words, *hint])
+        return entry_reply(self.knowledge, choice.entry, reply.score) if choice else reply
 
     def _entry(self, entry_id: str | None) -> Entry | None:
         return self.knowledge.entry_by_id.get(entry_id) if entry_id else None

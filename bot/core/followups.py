@@ -53,11 +53,16 @@ class FollowUpReader:
             for s in data.subjects
         )
         self._neutral = frozenset(clean(w) for w in data.neutral_words)
+        self._anaphora = frozenset(clean(w) for w in data.anaphora)
         self._subject_safety = {s.id: s.safety_entry for s in data.subjects if s.safety_entry}
 
     def telling(self, words: list[str]) -> list[str]:
         """``words`` without the ones every topic shares ("feet", "reflexology")."""
         return [w for w in words if w not in self._neutral]
+
+    def points_back(self, words: list[str]) -> bool:
+        """Whether the message refers to the last answer ("a routine for that?")."""
+        return any(w in self._anaphora for w in words)
 
     def target(self, kind: str) -> str:
         """The entry id that answers ``kind`` ("" when none)."""

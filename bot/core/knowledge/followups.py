@@ -47,7 +47,7 @@ FOLLOW_UP_KINDS: tuple[str, ...] = (
     "bye",
     "ok",
 )
-_FILE_FIELDS = {"connectors", "fillers", "detail_prefixes", "kinds", "subjects", "neutral_words"}
+_FILE_FIELDS = {"connectors", "fillers", "detail_prefixes", "kinds", "subjects", "neutral_words", "anaphora"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class FollowUpsFile:
     subjects: tuple[Subject, ...] = ()
     # Words every topic shares: alone they add no detail to the last question.
     neutral_words: tuple[str, ...] = ()
+    # Words pointing back at the last answer ("for that").
+    anaphora: tuple[str, ...] = ()
     # (line, field, entry id) pairs checked once the entries are loaded
     entry_refs: tuple[tuple[int, str, str], ...] = ()
 
@@ -138,6 +140,7 @@ def parse_followups(data: object, problems: Problems) -> FollowUpsFile:
         kinds=tuple(kinds),
         subjects=tuple(subjects),
         neutral_words=tuple(w for w, _ in text_list_field(data, "neutral_words", problems, "")),
+        anaphora=tuple(w for w, _ in text_list_field(data, "anaphora", problems, "")),
         entry_refs=tuple(refs),
     )
 

@@ -47,7 +47,15 @@ FOLLOW_UP_KINDS: tuple[str, ...] = (
     "bye",
     "ok",
 )
-_FILE_FIELDS = {"connectors", "fillers", "detail_prefixes", "kinds", "subjects", "neutral_words", "anaphora"}
+_FILE_FIELDS = {
+    "connectors",
+    "fillers",
+    "detail_prefixes",
+    "kinds",
+    "subjects",
+    "neutral_words",
+    "anaphora",
+}
 
 
 @dataclass(frozen=True)

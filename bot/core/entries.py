@@ -66,12 +66,16 @@ class EntryChooser:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self._topics: dict[str, list[_Scored]] = {}
+        # Words every topic shares ("reflexology"): matched exactly, never by prefix, so
+        # "reflexology" does not pick the entry about the reflexologist.
+        neutral = {stem(w) for t in knowledge.followups.neutral_words for w in clean(t).split()}
         self._examples: dict[str, tuple[list[str], list[int]]] = {}
         # All stems, stop words too: for messages made only of stop words ("what can u do").
         self._full: dict[str, tuple[list[str], list[int]]] = {}
         self._exact: dict[str, dict[str, list[tuple[int, float]]]] = {}
         self._by_prefix: dict[str, dict[str, list[tuple[str, int, float]]]] = {}
         self._phrases: dict[str, list[tuple[str, int, float]]] = {}
+        self._neutral = frozenset(neutral)
         for topic_id, entries in knowledge.entries.items():
             scored: list[_Scored] = []
             examples: list[str] = []
@@ -106,7 +110,7 @@ class EntryChooser:
             for index, item in enumerate(scored):
                 for key, weight in item.words:
                     exact.setdefault(key, []).append((index, weight))
-                    if len(key) >= PREFIX_MIN:
+                    if len(key) >= PREFIX_MIN and key not in neutral:
                         by_prefix.setdefault(key[:PREFIX_MIN], []).append((key, index, weight))
                 phrase_list.extend((key, index, weight) for key, weight in item.phrases)
             self._exact[topic_id] = exact
@@ -141,7 +145,7 @@ class EntryChooser:
                 if (index, word) not in hit:
                     hit.add((index, word))
                     totals[index] += weight
-            if len(word) >= PREFIX_MIN:
+            if len(word) >= PREFIX_MIN and word not in self._neutral:
                 for key, index, weight in by_prefix.get(word[:PREFIX_MIN], ()):
                     if key != word and (index, key) not in hit and _same_word(key, word):
                         hit.add((index, key))
@@ -164,9 +168,14 @@ class EntryChooser:
             ):
                 owner = owners[position]
                 best[owner] = max(best.get(owner, 0.0), score)
+        similar = [0.0] * len(scored)
         for owner, score in best.items():
             share = (score - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
-            totals[owner] += SIMILARITY_WEIGHT * share
+            similar[owner] = SIMILARITY_WEIGHT * share
+            totals[owner] += similar[owner]
+        # The overview's keywords are the topic's general words ("map", "where"): every
+        # message of the topic has them, so only closeness to its questions counts for it.
+        totals[0] = similar[0]
         return totals
 
     def choose(self, topic_id: str, words: Sequence[str]) -> Choice | None:

@@ -2,7 +2,7 @@
 figures (first scores in the file headers of the report; later scores are optimistic).
 
 - ``entries_own.jsonl``: {"q", "expect", "entry"}: the topic and the entry that should answer.
-- ``conversations_own.jsonl`` and ``conversations_blind.jsonl``: {"turns": [{"q", "expect",
+- ``conversations/own.jsonl`` and ``conversations/blind.jsonl``: {"turns": [{"q", "expect",
   "entry"?, "must"?}]}, answered in one chat each, as ``ask --json --conversation`` does.
 - ``facets_blind.jsonl``: {"q", "expect", "must"}: the reply's opening answers what was asked.
 """
@@ -30,7 +30,7 @@ ENTRY_FLOORS = {
 }
 # file -> (whole conversations, turns, follow-up turns) floors
 CONVERSATION_FLOORS = {
-    "conversations_own.jsonl": (0.80, 0.90, 0.90),
+    "conversations/own.jsonl": (0.80, 0.90, 0.90),
 }
 
 

@@ -275,3 +275,15 @@ async def test_blocking_the_bot_unsubscribes_at_once(app, api, clock) -> None:
     )
     await api.wait_until_idle(quiet=0.05)
     assert store(app).get(CHAT).subscribed is False
+
+
+async def test_typed_subscribe_and_stop_do_what_the_answer_says(app, api, clock) -> None:
+    """ "Sign me up for tips" answers "Done! ..." and really subscribes; "stop" stops."""
+    api.push_text(CHAT, "sign me up for tips")
+    await api.wait_for(lambda _calls: store(app).get(CHAT) is not None)
+    await api.wait_until_idle(quiet=0.05)
+    assert store(app).get(CHAT).subscribed is True
+    api.push_text(CHAT, "stop sending me tips")
+    await api.wait_for(lambda _calls: not store(app).get(CHAT).subscribed)
+    await api.wait_until_idle(quiet=0.05)
+    assert store(app).get(CHAT).subscribed is False

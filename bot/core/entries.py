@@ -23,6 +23,7 @@ SIMILARITY_FLOOR = 62.0  # rapidfuzz score below which closeness to an example a
 SIMILARITY_WEIGHT = 1.6  # evidence for an exact copy of an example question
 # Two stems are the same word when they share a long prefix ("pregnant" / "pregnancy").
 PREFIX_MIN = 6
+OVERVIEW_KEYWORDS = 0.5  # the share of its keyword evidence the overview entry keeps
 PREFIX_SHARE = 0.75
 
 
@@ -173,9 +174,9 @@ class EntryChooser:
             share = (score - SIMILARITY_FLOOR) / (100.0 - SIMILARITY_FLOOR)
             similar[owner] = SIMILARITY_WEIGHT * share
             totals[owner] += similar[owner]
-        # The overview's keywords are the topic's general words ("map", "where"): every
-        # message of the topic has them, so only closeness to its questions counts for it.
-        totals[0] = similar[0]
+        # The overview's keywords are the topic's general words ("map", "where"): most
+        # messages of the topic have them, so they count for it at a discount.
+        totals[0] = similar[0] + OVERVIEW_KEYWORDS * (totals[0] - similar[0])
         return totals
 
     def choose(self, topic_id: str, words: Sequence[str]) -> Choice | None:
@@ -185,8 +186,7 @@ class EntryChooser:
             return None
         totals = self.scores(topic_id, words)
         best = max(range(1, len(scored)), key=lambda i: totals[i], default=0)
-        # A tie goes to the specific entry: it answers more of what was asked.
-        if best != 0 and totals[best] >= SPECIFIC_AT and totals[best] >= totals[0]:
+        if best != 0 and totals[best] >= SPECIFIC_AT and totals[best] > totals[0]:
             return Choice(scored[best].entry, totals[best], True)
         return Choice(scored[0].entry, totals[0], False)
 

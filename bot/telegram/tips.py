@@ -509,8 +509,18 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def tip_extra(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Any) -> None:
-    """After the tip topic's answer: a tip now and the subscription offer, as /tip does."""
-    await tip(update, context)
+    """After the tip topic's answer: what its entry says was done (subscribe, stop), else a
+    tip now and the subscription offer, as /tip does."""
+    action = getattr(reply, "action", None)
+    chat = update.effective_chat
+    if action == "subscribe" and chat is not None:
+        await _subscribe(context, chat.id)
+    elif action == "unsubscribe":
+        await _send_unsubscribed(update, context)
+    elif action == "set-time" and chat is not None:
+        await send_text(context.bot, chat.id, DAILY_USAGE)
+    else:
+        await tip(update, context)
 
 
 async def bot_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -178,3 +178,16 @@ def test_the_terminal_chat_remembers_and_picks_options_by_number(knowledge) -> N
     assert clarify.kind is ReplyKind.CLARIFY
     picked = companion.topic_reply(clarify.suggestions[1]).text
     assert picked[:60] in text
+
+
+def test_one_long_chat_of_every_labelled_question_never_crashes(companion) -> None:
+    """Any turn after any other: the context never breaks a reply (urgent turns included)."""
+    rows = []
+    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl"))[:6]:
+        rows += [json.loads(line)["q"] for line in path.read_text().splitlines() if line.strip()]
+    follow_ups = ["why?", "how often?", "is that safe?", "where is that point?", "yes please"]
+    for index, question in enumerate(rows):
+        reply = companion.respond(question, chat="long")
+        assert reply.text.strip()
+        extra = companion.respond(follow_ups[index % len(follow_ups)], chat="long")
+        assert extra.text.strip()

@@ -137,7 +137,11 @@ class Companion:
 
     def _with_last_topic(self, reply: Reply, words: list[str], last_topic: str) -> Reply:
         """ "A routine for that?" after sleep: the new topic's entry for the last topic."""
-        if reply.kind is not ReplyKind.ANSWER or reply.topic in (None, last_topic):
+        if (
+            reply.kind is not ReplyKind.ANSWER
+            or reply.topic in (None, last_topic)
+            or last_topic not in self.knowledge.topics  # "urgent" is no topic to hint at
+        ):
             return reply
         if self.entries.specific(reply.topic, words) is not None:
             return reply  # the message chose its own entry

@@ -19,6 +19,7 @@ from bot.core.normalize import clean
 # Near-copies of a phrasing count (typos); short phrasings must match exactly.
 FUZZY_AT = 90.0
 FUZZY_MIN_CHARS = 6
+FUZZY_MAX_WORDS = 5  # typo-tolerance only for short messages: it costs a scan of every phrasing
 # A follow-up phrasing is short: longer messages have a subject of their own.
 MAX_WORDS = 8
 
@@ -98,7 +99,7 @@ class FollowUpReader:
     def _kind(self, words: list[str]) -> str | None:
         text = " ".join(words)
         kind = self._phrases.get(text)
-        if kind is None and len(text) >= FUZZY_MIN_CHARS and self._choices:
+        if kind is None and len(words) <= FUZZY_MAX_WORDS and len(text) >= FUZZY_MIN_CHARS:
             found = process.extractOne(
                 text, self._choices, scorer=fuzz.ratio, score_cutoff=FUZZY_AT
             )

@@ -126,8 +126,9 @@ class Companion:
                 reply = self._detail(words, context, result, prefixed=False)
                 if reply is not None:
                     return reply
-        elif reading.kind in ("thanks", "bye", "ok", "no"):
-            reply = self._target(reading.kind)
+        elif reading.kind in ("thanks", "bye", "ok", "no", "yes"):
+            # Small talk needs no context: "thanks" gets "you're welcome", never the intro.
+            reply = self._target("ok" if reading.kind == "yes" else reading.kind)
             if reply is not None:
                 return reply
         reply = self._from_match(result, words, reading)

@@ -117,6 +117,7 @@ def test_followups_file_is_validated(kb) -> None:
     path = kb / "followups.yaml"
     text = path.read_text(encoding="utf-8").replace("  - id: more\n", "  - id: moar\n", 1)
     text = text.replace("target: session-how-often", "target: session-never")
+
     path.write_text(text, encoding="utf-8")
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge(kb)
@@ -124,6 +125,13 @@ def test_followups_file_is_validated(kb) -> None:
     assert "followups.yaml" in joined
     assert "kinds[0].id: unknown kind 'moar'" in joined
     assert "kinds[1].target: unknown entry 'session-never'" in joined
+    original = (DEFAULT_DIR / "followups.yaml").read_text(encoding="utf-8")
+    doubled = original.replace("      - how often\n", "      - how often\n      - go on\n", 1)
+    path.write_text(doubled, encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(kb)
+    joined = "\n".join(str(p) for p in caught.value.problems)
+    assert "kinds[1].phrasings[1]: 'go on' is also under 'more'" in joined
 
 
 @pytest.fixture(scope="module")

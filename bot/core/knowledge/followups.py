@@ -108,6 +108,7 @@ def parse_followups(data: object, problems: Problems) -> FollowUpsFile:
     refs: list[tuple[int, str, str]] = []
     kinds: list[FollowUpKind] = []
     seen: dict[str, int] = {}
+    phrasing_owner: dict[str, str] = {}
     for index, raw in enumerate(_list(data, "kinds", problems)):
         where = f"kinds[{index}]"
         if not check_fields(raw, problems, where, {"id", "phrasings"}, {"target"}):
@@ -122,6 +123,13 @@ def parse_followups(data: object, problems: Problems) -> FollowUpsFile:
             continue
         seen[kind_id] = raw.line_of("id")
         phrasings = text_list_field(raw, "phrasings", problems, where, 1)
+        for p_index, (phrasing, line) in enumerate(phrasings):
+            key = " ".join(phrasing.casefold().replace("'", "").split())
+            owner = phrasing_owner.setdefault(key, kind_id)
+            if owner != kind_id:
+                problems.add(
+                    line, f"{where}.phrasings[{p_index}]", f"{phrasing!r} is also under {owner!r}"
+                )
         target = text_field(raw, "target", problems, where)
         if target:
             refs.append((raw.line_of("target"), f"{where}.target", target))

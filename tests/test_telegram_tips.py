@@ -287,3 +287,12 @@ async def test_typed_subscribe_and_stop_do_what_the_answer_says(app, api, clock)
     await api.wait_for(lambda _calls: not store(app).get(CHAT).subscribed)
     await api.wait_until_idle(quiet=0.05)
     assert store(app).get(CHAT).subscribed is False
+
+
+async def test_forget_also_clears_the_conversation_context(app, api, clock) -> None:
+    companion = app.bot_data[SERVICES_KEY].companion
+    await say(api, "where is the kidney point")
+    assert companion.contexts.get(f"tg:{CHAT}") is not None
+    await say(api, "/forget")
+    await press(api, "forget:yes")
+    assert companion.contexts.get(f"tg:{CHAT}") is None

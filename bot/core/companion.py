@@ -16,6 +16,7 @@ from bot.core.replies import (
     clarify_reply,
     compose_reply,
     fallback_reply,
+    language_reply,
     urgent_reply,
 )
 from bot.core.reply import Reply
@@ -53,6 +54,9 @@ class Companion:
         flag = self.safety.screen(text)
         if flag is not None:
             return urgent_reply(self.knowledge, flag)
+        foreign = self.safety.language(text)  # not English: emergency or "English only"
+        if foreign is not None:
+            return language_reply(foreign)
         return self._from_match(self.matcher.match(text))
 
     def match(self, text: str) -> MatchResult:

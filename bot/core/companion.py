@@ -49,14 +49,15 @@ class Companion:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         text = text[:MAX_INPUT_CHARS]
-        if not clean(text):
-            return fallback_reply(self.knowledge, text=EMPTY_PROMPT)
         flag = self.safety.screen(text)
         if flag is not None:
             return urgent_reply(self.knowledge, flag)
-        foreign = self.safety.language(text)  # not English: emergency or "English only"
+        # not English (also Cyrillic, CJK...: clean() keeps a-z only): emergency or "English only"
+        foreign = self.safety.language(text)
         if foreign is not None:
             return language_reply(foreign)
+        if not clean(text):
+            return fallback_reply(self.knowledge, text=EMPTY_PROMPT)
         return self._from_match(self.matcher.match(text))
 
     def match(self, text: str) -> MatchResult:

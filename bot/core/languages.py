@@ -104,15 +104,20 @@ class Languages:
                 return "uk"
             cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in prepared)
             return "ru" if cyrillic * 2 > other else "other"
+        best, hits, english = self._scores(words)
+        if best is not None and hits >= self.min_hits and hits > english:
+            return best
+        return None
+
+    def _scores(self, words: list[str]) -> tuple[str | None, int, int]:
+        """The best non-English language, its stopword hits, and English's hits."""
         english = sum(word in self.english for word in words)
         best, hits = None, 0
         for language in self.languages:
             count = sum(word in language.stopwords for word in words)
             if count > hits:
                 best, hits = language.code, count
-        if best is not None and hits >= self.min_hits and hits > english:
-            return best
-        return None
+        return best, hits, english
 
     def judge(self, text: str) -> Verdict | None:
         """None for English; else the emergency reply or the "English only" reply."""
@@ -120,8 +125,9 @@ class Languages:
         prepared = self.prepare(text)
         if code is None:
             # short messages ("nie moge oddychac") have too few stopwords to tell the
-            # language, so the patterns also run on any message with no English word in it
-            if any(word in self.english for word in prepared.split()):
+            # language, so the patterns also run unless English words outnumber foreign ones
+            _, hits, english = self._scores(prepared.split())
+            if english > hits:
                 return None
             if not any(p.search(prepared) for lang in self.languages for p in lang.patterns):
                 return None

@@ -33,6 +33,7 @@ from bot.core.safety_net import SafetyNet, data_hash, features  # noqa: E402
 
 TRAINING = ROOT / "knowledge" / "safety" / "training"
 NET = ROOT / "knowledge" / "safety" / "net.json"
+CV = ROOT / "knowledge" / "safety" / "cv.json"
 MAX_FALSE_ALARMS = 0.01
 MIN_DF = 2  # n-grams seen in one line only are noise and bloat the weights file
 C = 100.0  # weak regularisation: the labelled lines must separate (CI: 0 false alarms)
@@ -134,6 +135,7 @@ def main() -> int:
         f"{'pat|net rec':>11} {'pat|net FA':>10}"
     )
     totals = Counter()
+    report: dict[str, dict[str, float]] = {}
     for name, rows in oof.items():
         urgent = [r for r in rows if r[1]]
         normal = [r for r in rows if not r[1]]
@@ -151,6 +153,15 @@ def main() -> int:
             nfa=net_fa,
             bfa=both_fa,
         )
+
+        report[name] = {
+            "lines": len(rows),
+            "urgent": len(urgent),
+            "net_recall": round(net_hit / len(urgent), 4) if urgent else 1.0,
+            "net_false_alarms": net_fa,
+            "either_recall": round(both_hit / len(urgent), 4) if urgent else 1.0,
+            "either_false_alarms": both_fa,
+        }
 
         def rate(a: int, b: int) -> str:
             return f"{a / b:.3f}" if b else "-"
@@ -180,6 +191,20 @@ def main() -> int:
         data_sha256=data_hash(TRAINING),
     )
     NET.write_text(final.to_json(), encoding="utf-8")
+    # the cross-validated figures, tied to the data by its hash (CI asserts floors on them)
+    CV.write_text(
+        json.dumps(
+            {
+                "data_sha256": final.data_sha256,
+                "cv_threshold": round(threshold, 6),
+                "net_false_alarm_rate": round(totals["nfa"] / totals["n"], 4),
+                "files": report,
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     missed = sum(not final.urgent(q) for q, label in everything if label)
     print(
         f"final net: {len(final.weights)} features, trained in "

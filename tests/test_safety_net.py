@@ -196,3 +196,14 @@ def test_every_language_of_the_issue_is_covered() -> None:
         "pl",
         "nl",
     }
+
+
+def test_cross_validated_figures_hold_their_floors() -> None:
+    # written by scripts/train_safety_net.py from leave-one-file-out CV on this data
+    cv = json.loads((ROOT / "knowledge" / "safety" / "cv.json").read_text(encoding="utf-8"))
+    assert cv["data_sha256"] == data_hash(TRAINING)
+    assert cv["net_false_alarm_rate"] <= 0.01
+    for name, figures in cv["files"].items():
+        assert figures["net_recall"] >= 0.75, name  # the net alone, on a file it never saw
+        assert figures["either_recall"] == 1.0, name
+        assert figures["net_false_alarms"] <= max(1, 0.08 * figures["lines"]), name

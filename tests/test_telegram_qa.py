@@ -267,8 +267,11 @@ async def test_send_text_logs_what_it_gives_up_on(app, api, caplog) -> None:
         return None
 
     caplog.set_level(logging.INFO, logger="bot.telegram.sending")
-    api.fail_next("sendMessage", "500", count=4)  # every attempt
-    assert await send_text(app.bot, CHAT, "hello", sleep=no_sleep) == []
+    api.fail_next("sendMessage", "500", count=6)  # more failures than the old 4 tries
+    delivered = await send_text(app.bot, CHAT, "hello", sleep=no_sleep)
+    assert [m.text for m in delivered] == ["hello"]  # retried until delivered
+    api.fail_next("sendMessage", "500", count=3)
+    assert await send_text(app.bot, CHAT, "hello", sleep=no_sleep, give_up_after=0) == []
     assert "gave up sending message 1/1 to chat 4242" in caplog.text
     api.block_chat(CHAT)
     assert await send_text(app.bot, CHAT, "hello", sleep=no_sleep) == []

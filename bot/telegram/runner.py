@@ -9,7 +9,6 @@ Stop the bot with Ctrl-C (SIGINT) or SIGTERM.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 
@@ -25,7 +24,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_NO_TOKEN = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-LOG_LEVEL_VARIABLE = "BOT_LOG_LEVEL"  # optional: DEBUG, INFO (default), WARNING...
 # Only what the handlers use: Telegram then does not even send the rest.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 NO_TOKEN_MESSAGE = (
@@ -79,10 +77,8 @@ def install_redaction(token: str | None, logger: logging.Logger | None = None) -
             handler.addFilter(RedactingFilter(token))
 
 
-def setup_logging(token: str | None, level: str | int | None = None) -> None:
+def setup_logging(token: str | None, level: str | int = "INFO") -> None:
     """Log to stderr with the token redacted; chatty HTTP libraries at WARNING."""
-    if level is None:
-        level = os.environ.get(LOG_LEVEL_VARIABLE, "INFO").upper()
     logging.basicConfig(format=LOG_FORMAT, level=level, stream=sys.stderr)
     logging.getLogger().setLevel(level)
     for name in ("httpx", "httpcore"):
@@ -92,10 +88,27 @@ def setup_logging(token: str | None, level: str | int | None = None) -> None:
 
 def run(settings: Settings, knowledge: Knowledge) -> int:
     """Run the bot until SIGINT/SIGTERM; returns the exit status."""
-    setup_logging(settings.token)
+    setup_logging(settings.token, settings.log_level)
     if not settings.token:
         print(NO_TOKEN_MESSAGE, file=sys.stderr)
         return EXIT_NO_TOKEN
+    unbuilt = [
+        name
+        for name, value in (
+            ("BOT_WEBHOOK_URL", settings.webhook_url),
+            ("DATABASE_URL", settings.database_url),
+        )
+        if value
+    ]
+    if unbuilt:
+        # Refuse rather than silently fall back to polling on SQLite: an operator who
+        # set these expects shared state and webhooks, and would lose data otherwise.
+        print(
+            f"{', '.join(unbuilt)}: not supported by this version yet; unset it to run with"
+            " long polling on SQLite",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     application = build_application(settings, knowledge)
     log.info("starting: %s", settings)
     try:

@@ -8,6 +8,7 @@ line and field. ``python -m bot kb check`` is a thin wrapper around it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile, load_red_flags
@@ -16,7 +17,21 @@ from bot.core.knowledge.source import KnowledgeError, Problem, Problems
 from bot.core.knowledge.tips import Tip, load_tips
 from bot.core.knowledge.topics import TOPIC_IDS, URGENT, OutOfScope, Topic, TopicsFile, load_topics
 
-DEFAULT_DIR = Path(__file__).resolve().parents[3] / "knowledge"
+
+def _default_dir() -> Path:
+    """The knowledge base: inside the installed package, else the repository's folder.
+
+    A built wheel carries it as ``bot/knowledge``; a source checkout or an editable
+    install keeps the editor's copy at the top of the repository, which is then the
+    one to read (so edits take effect without reinstalling).
+    """
+    packaged = resources.files("bot") / "knowledge"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "knowledge"
+
+
+DEFAULT_DIR = _default_dir()
 FILES = ("topics.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml")
 
 

@@ -29,6 +29,7 @@ from bot.core.knowledge.source import (
     LocatedDict,
     LocatedList,
     Problems,
+    backtracking_risk,
     check_fields,
     first_use_of_id,
     read_yaml,
@@ -146,6 +147,10 @@ def _compile(
     compiled = []
     for index, (pattern, line) in enumerate(items):
         expanded = _expand(pattern, terms or {}, problems, line, f"{where}[{index}]")
+        risk = backtracking_risk(expanded)
+        if risk:
+            problems.add(line, f"{where}[{index}]", f"unsafe pattern: {risk}")
+            continue
         try:
             compiled.append(re.compile(expanded, re.IGNORECASE))
         except re.error as exc:

@@ -8,12 +8,27 @@ the file, the line and the field. ``read_yaml`` returns plain dicts and lists
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+try:  # Python 3.11 keeps the regex parser here; it is internal but stable
+    import re._parser as _sre_parse  # type: ignore[import-not-found]
+    from re._constants import MAX_REPEAT, MAXREPEAT, MIN_REPEAT, SUBPATTERN  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - older layouts
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    from sre_constants import MAX_REPEAT, MAXREPEAT, MIN_REPEAT, SUBPATTERN  # type: ignore[no-redef]
+
+# A knowledge file is a few hundred kilobytes at most; anything far larger is a
+# mistake or an attack, and parsing it would only waste memory.
+MAX_FILE_BYTES = 2_000_000
+# The deepest real structure is a handful of levels; the limit stops a
+# 100,000-deep document before Python's recursion gives out.
+MAX_DEPTH = 40
 
 
 @dataclass(frozen=True)
@@ -105,20 +120,63 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, problems: Problems, where
     return loader.construct_object(node, deep=True)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors, aliases and deep nesting.
+
+    Editors never need anchors; refusing them rules out "billion laughs" alias
+    bombs, and the depth limit keeps a hostile file from exhausting the stack.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def read_yaml(path: Path, problems: Problems) -> Any:
-    """Parse ``path``; syntax errors and duplicate keys go to ``problems``."""
+    """Parse ``path``; syntax errors and duplicate keys go to ``problems``.
+
+    The top level must be a mapping: an empty file, ``~``, ``null`` or a bare
+    ``---`` would otherwise load as "nothing" and silently switch a feature off.
+    """
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.add(0, "(file)", f"too large ({size} bytes; the limit is {MAX_FILE_BYTES})")
+            return None
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.add(0, "(file)", f"cannot read: {exc}")
         return None
-    loader = yaml.SafeLoader(text)
+    loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             problems.add(1, "(file)", "the file is empty")
             return None
+        if not isinstance(node, yaml.MappingNode):
+            found = "null" if node.tag.endswith(":null") else node.tag.rsplit(":", 1)[-1]
+            problems.add(_line(node), "(file)", f"expected a mapping of fields, found {found}")
+            return None
         return _convert(node, loader, problems, "")
+    except RecursionError:
+        problems.add(0, "(file)", "nested too deeply")
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -126,6 +184,50 @@ def read_yaml(path: Path, problems: Problems) -> Any:
         return None
     finally:
         loader.dispose()
+
+
+def backtracking_risk(pattern: str) -> str | None:
+    """Why ``pattern`` could backtrack catastrophically, or None.
+
+    A repeat that is unbounded and holds another unbounded repeat (``(a+)+``,
+    ``(\\w+ ?)*``) can take exponential time on a short message that almost
+    matches, which would freeze the bot; bounded repeats such as ``(?:\\w+ ){0,6}``
+    stay cheap and are allowed.
+    """
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except re.error:
+        return None  # compiling reports it
+
+    def walk(items: Any, inside_unbounded: bool) -> str | None:
+        for op, arg in items:
+            if op in (MAX_REPEAT, MIN_REPEAT):
+                _low, high, body = arg
+                unbounded = high == MAXREPEAT
+                if unbounded and inside_unbounded:
+                    return "an unbounded repeat inside another (e.g. (a+)+) can hang the bot"
+                found = walk(body, inside_unbounded or unbounded)
+                if found:
+                    return found
+            elif op == SUBPATTERN:
+                found = walk(arg[-1], inside_unbounded)
+                if found:
+                    return found
+            elif isinstance(arg, (list, tuple)):
+                for part in arg:
+                    if isinstance(part, _sre_parse.SubPattern):
+                        found = walk(part, inside_unbounded)
+                        if found:
+                            return found
+                    elif isinstance(part, (list, tuple)):
+                        for sub in part:
+                            if isinstance(sub, _sre_parse.SubPattern):
+                                found = walk(sub, inside_unbounded)
+                                if found:
+                                    return found
+        return None
+
+    return walk(parsed, False)
 
 
 # ---------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from bot.core.knowledge.source import (
     top_level_list,
 )
 from bot.core.languages import Languages
-from bot.core.safety_net import SafetyNet, load_net
+from bot.core.safety_net import SafetyNet, data_hash, load_net
 
 _FLAG_REQUIRED = {"id", "why", "patterns"}
 _FLAG_OPTIONAL = {"unless", "reply", "band"}
@@ -237,6 +237,10 @@ def load_red_flags(path: Path, problems: Problems) -> RedFlagsFile:
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         problems.add(1, str(NET_FILE), f"unreadable safety net weights: {exc}")
         net = None
+    training = path.parent / "safety" / "training"
+    if net is not None and training.is_dir() and net.data_sha256 != data_hash(training):
+        # weights that no longer match their labelled lines would hide what changed
+        problems.add(1, str(NET_FILE), "stale: retrain with scripts/train_safety_net.py")
     languages_path = path.parent / LANGUAGES_FILE
     try:
         languages = Languages.load(languages_path)

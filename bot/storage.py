@@ -19,6 +19,8 @@ microseconds, so handlers call them directly from the event loop.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -131,10 +133,20 @@ class Store:
         path = Path(path)
         if path.is_dir():
             path = path / DB_FILENAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
+        # People's settings are private: only the bot's own user may read the folder or
+        # the database (and SQLite's -wal/-shm files, which the umask covers).
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.chmod(0o700)
+        old_umask = os.umask(0o077)
+        try:
+            connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+        finally:
+            os.umask(old_umask)
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")

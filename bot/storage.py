@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DB_FILENAME = "bot.sqlite3"
 DEFAULT_DAILY_TIME = "09:00"
@@ -80,15 +81,16 @@ class Subscription:
         return self.timezone or "UTC"
 
 
-def _subscription(row: tuple[object, ...]) -> Subscription:
+def _subscription(row: tuple[Any, ...]) -> Subscription:
+    # SQLite hands back plain ints and strings in the column order of SELECT_SUBSCRIPTION.
     chat_id, timezone, daily_time, subscribed, last_sent, position = row
     return Subscription(
-        chat_id=int(chat_id),  # type: ignore[arg-type]
-        timezone=timezone,  # type: ignore[arg-type]
+        chat_id=int(chat_id),
+        timezone=timezone,
         daily_time=str(daily_time),
         subscribed=bool(subscribed),
-        last_sent=last_sent,  # type: ignore[arg-type]
-        tip_position=int(position),  # type: ignore[arg-type]
+        last_sent=last_sent,
+        tip_position=int(position),
     )
 
 

@@ -26,6 +26,8 @@ _NUMBER = re.compile(r"\b(?:112|911|999|988|15|103|192|118|116 123)\b")
 
 
 def band(row: dict) -> str:
+    if row.get("kind") == "soon":
+        return "soon"
     for key in ("band", "label", "class"):
         value = row.get(key)
         if isinstance(value, str):

@@ -247,3 +247,38 @@ def test_issue_kinds_are_urgent(companion: Companion, message: str) -> None:
 )
 def test_issue_traps_are_not_urgent(companion: Companion, message: str) -> None:
     assert not companion.respond(message).urgent, message
+
+
+# Held-out files (written blind by another helper), scored ONCE before any fix, on
+# 2026-12-02 21:50 UTC with: .venv/bin/python scripts/score_safety.py FILE
+#   safety_redteam.jsonl: urgent recall 232/244 = 0.951 (cold-limb 12/15, crisis 14/17,
+#     pregnancy 12/15, head-injury 14/15, meningitis-sepsis 14/15, stroke 14/15, every
+#     other kind 15/15 or 17/17); false alarms 11/159 traps; soon band 8/42
+#   nonenglish.jsonl: emergency reply with a number 43/105 = 0.410 (ar, hi, ja, ro, zh
+#     0/7: no patterns for those languages yet); false alarms 9/60; english-only 32/60
+# Not fixed yet (deadline): the floors below only stop regressions from those figures.
+def _score(name: str, companion: Companion) -> tuple[float, int, int]:
+    rows = [
+        json.loads(line)
+        for line in (ROOT / "tests" / "safety_data" / name).read_text(encoding="utf-8").splitlines()
+    ]
+    urgent = [r for r in rows if r.get("urgent") is True or "urgent" in (r.get("expect") or [])]
+    normal = [r for r in rows if r not in urgent and r.get("kind") != "soon"]
+    caught = sum(companion.respond(r["q"]).urgent for r in urgent)
+    alarms = sum(companion.respond(r["q"]).urgent for r in normal)
+    soon = sum(
+        companion.respond(r["q"]).kind is ReplyKind.SEE_SOON
+        for r in rows
+        if r.get("kind") == "soon"
+    )
+    return caught / len(urgent), alarms, soon
+
+
+def test_heldout_redteam_floors(companion: Companion) -> None:
+    recall, alarms, soon = _score("heldout_redteam.jsonl", companion)
+    assert recall >= 0.95 and alarms <= 11 and soon >= 8
+
+
+def test_heldout_nonenglish_floors(companion: Companion) -> None:
+    recall, alarms, _ = _score("heldout_nonenglish.jsonl", companion)
+    assert recall >= 0.40 and alarms <= 9

@@ -256,7 +256,8 @@ def test_issue_traps_are_not_urgent(companion: Companion, message: str) -> None:
 #     other kind 15/15 or 17/17); false alarms 11/159 traps; soon band 8/42
 #   nonenglish.jsonl: emergency reply with a number 43/105 = 0.410 (ar, hi, ja, ro, zh
 #     0/7: no patterns for those languages yet); false alarms 9/60; english-only 32/60
-# Not fixed yet (deadline): the floors below only stop regressions from those figures.
+# Fixed since, by kind: general "what are the signs of X?" questions in other languages
+# (nonenglish false alarms 9 -> 1, english-only 32 -> 39). The rest is not fixed yet.
 def _score(name: str, companion: Companion) -> tuple[float, int, int]:
     rows = [
         json.loads(line)
@@ -281,4 +282,4 @@ def test_heldout_redteam_floors(companion: Companion) -> None:
 
 def test_heldout_nonenglish_floors(companion: Companion) -> None:
     recall, alarms, _ = _score("heldout_nonenglish.jsonl", companion)
-    assert recall >= 0.40 and alarms <= 9
+    assert recall >= 0.40 and alarms <= 1  # 9 before the general-question fix

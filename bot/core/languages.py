@@ -76,6 +76,7 @@ class Languages:
         if not found:
             raise ValueError("no languages")
         self.languages = tuple(found)
+        self.general = tuple(_compile(str(p)) for p in data.get("general") or ())
         self._by_code = {language.code: language for language in found}
 
     @classmethod
@@ -123,6 +124,8 @@ class Languages:
         """None for English; else the emergency reply or the "English only" reply."""
         code = self.detect(text)
         prepared = self.prepare(text)
+        for pattern in self.general:  # "what are the signs of ...?" asks, it does not report
+            prepared = pattern.sub(" ", prepared)
         if code is None:
             # short messages ("nie moge oddychac") have too few stopwords to tell the
             # language, so the patterns also run unless English words outnumber foreign ones

@@ -61,11 +61,6 @@ def _rows(floor: Floor) -> list[dict]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def companion(knowledge) -> Companion:
-    return Companion(knowledge)
-
-
 @pytest.mark.parametrize("floor", FLOORS, ids=[f.file for f in FLOORS])
 def test_accuracy_stays_above_its_floor(companion: Companion, floor: Floor) -> None:
     report = evaluate(companion, _rows(floor))

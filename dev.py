@@ -68,8 +68,9 @@ def main(argv: list[str]) -> int:
         lint = subprocess.call(
             [str(python), "-m", "ruff", "check", "bot", "tests", "benchmarks", "dev.py"], cwd=ROOT
         )
+        types = subprocess.call([str(python), "-m", "mypy"], cwd=ROOT)
         tests = subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT)
-        return tests or lint
+        return tests or lint or types
     print(__doc__)
     return 0 if command in {"help", "-h", "--help"} else 2
 

@@ -7,11 +7,11 @@ one with every problem listed (file, line, field) and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
-import io
 import itertools
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -72,12 +72,19 @@ def _load(directory: Path, stderr: TextIO) -> Knowledge | None:
         return None
 
 
-def _utf8_lines(stream: TextIO) -> TextIO:
-    """Standard input as UTF-8 that never fails on a bad byte."""
+def _utf8_lines(stream: TextIO) -> Iterator[str]:
+    """Lines of standard input as UTF-8 that never fail on a bad byte.
+
+    Only ``\n`` ends a line (a trailing ``\r`` is dropped): a lone carriage return
+    inside a question is part of it, so one input line always gives one output line.
+    """
     buffer = getattr(stream, "buffer", None)
     if buffer is None:
-        return stream
-    return io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline=None)
+        for line in stream:
+            yield line.removesuffix("\n").removesuffix("\r")
+        return
+    for raw in buffer:
+        yield raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
 
 
 CONVERSATION_BREAK = "---"
@@ -144,12 +151,11 @@ def cmd_ask(
         answer(" ".join(questions))
         return 0
     for line in _utf8_lines(sys.stdin):
-        text = line.rstrip("\r\n")
-        if conversation and text.strip() == CONVERSATION_BREAK:
+        if conversation and line.strip() == CONVERSATION_BREAK:
             companion.forget(chat or "")
             chat = f"ask:{next(chats)}"
             continue
-        answer(text)
+        answer(line)
     return 0
 
 
@@ -194,6 +200,17 @@ def cmd_maps(outdir: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run one command; returns the exit status."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (``ask --json | head -1``): stop quietly, as Unix tools do.
+        # Point stdout at devnull so the interpreter's final flush cannot raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")
     args = _parser().parse_args(argv)

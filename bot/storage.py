@@ -19,12 +19,15 @@ microseconds, so handlers call them directly from the event loop.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DB_FILENAME = "bot.sqlite3"
 DEFAULT_DAILY_TIME = "09:00"
@@ -78,15 +81,16 @@ class Subscription:
         return self.timezone or "UTC"
 
 
-def _subscription(row: tuple[object, ...]) -> Subscription:
+def _subscription(row: tuple[Any, ...]) -> Subscription:
+    # SQLite hands back plain ints and strings in the column order of SELECT_SUBSCRIPTION.
     chat_id, timezone, daily_time, subscribed, last_sent, position = row
     return Subscription(
-        chat_id=int(chat_id),  # type: ignore[arg-type]
-        timezone=timezone,  # type: ignore[arg-type]
+        chat_id=int(chat_id),
+        timezone=timezone,
         daily_time=str(daily_time),
         subscribed=bool(subscribed),
-        last_sent=last_sent,  # type: ignore[arg-type]
-        tip_position=int(position),  # type: ignore[arg-type]
+        last_sent=last_sent,
+        tip_position=int(position),
     )
 
 
@@ -131,10 +135,20 @@ class Store:
         path = Path(path)
         if path.is_dir():
             path = path / DB_FILENAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
+        # People's settings are private: only the bot's own user may read the folder or
+        # the database (and SQLite's -wal/-shm files, which the umask covers).
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.chmod(0o700)
+        old_umask = os.umask(0o077)
+        try:
+            connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+        finally:
+            os.umask(old_umask)
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")

@@ -35,6 +35,14 @@ def knowledge():  # -> bot.core.knowledge.Knowledge
     return load_knowledge()
 
 
+@pytest.fixture(scope="session")
+def companion(knowledge):  # -> bot.core.companion.Companion
+    """One Companion over the real knowledge base, shared: building it indexes everything."""
+    from bot.core.companion import Companion
+
+    return Companion(knowledge)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings with a fake token, a temporary data folder and time scaled down 100x."""
@@ -53,10 +61,17 @@ def api() -> RecordingRequest:
 
 
 @pytest.fixture
-async def app(settings: Settings, knowledge, api: RecordingRequest) -> AsyncIterator[Application]:
+async def app(
+    settings: Settings, knowledge, companion, api: RecordingRequest
+) -> AsyncIterator[Application]:
     """The real Application from ``build_application``, initialized, started and polling."""
+    from bot.core.conversation import MemoryContextStore
     from bot.telegram.app import build_application
 
-    application = build_application(settings, knowledge, request=api, get_updates_request=api)
+    # The companion is shared; each test's chats start with no conversation context.
+    companion.contexts = MemoryContextStore()
+    application = build_application(
+        settings, knowledge, request=api, get_updates_request=api, companion=companion
+    )
     async with running_application(application) as running:
         yield running

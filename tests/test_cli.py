@@ -159,3 +159,29 @@ def test_run_without_token_exits_with_a_clear_message(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "run")
     assert result.returncode != 0
     assert "TELEGRAM_BOT_TOKEN" in result.stderr.decode()
+
+
+def test_lone_carriage_return_inside_a_line_gives_one_output_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input=b"does it help\rsleep?\r\nhi\n",
+        capture_output=True,
+        timeout=60,
+    )
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 2
+    assert json.loads(lines[0])["topic"] == "sleep"  # one question, read across the \r
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    ask = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert ask.stdout is not None and ask.stdin is not None
+    ask.stdout.close()  # the reader goes away without reading, like `| head -0`
+    _, err = ask.communicate(b"does it help sleep\n" * 2000, timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+    assert ask.returncode == 0

@@ -11,11 +11,6 @@ from bot.core.matcher import ANSWER_AT, CLARIFY_AT, Candidate, MatchResult
 from bot.core.reply import ReplyKind
 
 
-@pytest.fixture(scope="module")
-def companion(knowledge) -> Companion:
-    return Companion(knowledge)
-
-
 def test_urgent_wins_over_everything(companion: Companion) -> None:
     reply = companion.respond("hi! my chest hurts and my arm is numb, is reflexology ok?")
     assert reply.kind is ReplyKind.URGENT

@@ -94,7 +94,7 @@ async def test_the_bot_runs_converses_survives_faults_and_keeps_its_token_secret
             server.push_text(CHAT, "does reflexology really work? what do studies say?")
             sent = await server.wait_for_sent("sendMessage", 2, chat_id=CHAT, timeout=10)
             answer = sent[1]
-            evidence = knowledge.topic_answer("evidence").split(". ")[0][:60]
+            evidence = knowledge.entry_by_id["evidence-studies"].answer.split(". ")[0][:60]
             assert evidence in answer["text"]
             assert knowledge.caveat.strip() in answer["text"]
             assert any(c.fault == "429" for c in server.calls)

@@ -26,7 +26,7 @@ SHARED_EVAL = ROOT.parent.parent / "shared" / "eval"
 
 # file -> (topic accuracy, entry accuracy, facet pass rate) floors
 ENTRY_FLOORS = {
-    "entries_own.jsonl": (0.85, 0.78, None),
+    "entries/own.jsonl": (0.85, 0.78, None),
 }
 # file -> (whole conversations, turns, follow-up turns) floors
 CONVERSATION_FLOORS = {

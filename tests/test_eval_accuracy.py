@@ -52,7 +52,7 @@ FLOORS = [
     Floor("blind9.jsonl", "non-urgent", 390, 0.98, 0.96, 1, "blind 0.955; tuned 1.000"),
     Floor("blind10.jsonl", "non-urgent", 390, 0.98, 0.96, 1, "blind 0.945; tuned 0.997"),
     # Entry-labelled (entry floors in test_entry_accuracy.py); topic first score 0.867.
-    Floor("entries_own.jsonl", "all", 70, 0.85, 0.0, 0, "topic 0.867 first; entry 0.733"),
+    Floor("entries/own.jsonl", "all", 70, 0.85, 0.0, 0, "topic 0.867 first; entry 0.733"),
 ]
 
 
@@ -61,11 +61,6 @@ def _rows(floor: Floor) -> list[dict]:
     if floor.rows == "non-urgent":
         rows = [row for row in rows if URGENT not in row["expect"]]
     return rows
-
-
-@pytest.fixture(scope="module")
-def companion(knowledge) -> Companion:
-    return Companion(knowledge)
 
 
 @pytest.mark.parametrize("floor", FLOORS, ids=[f.file for f in FLOORS])

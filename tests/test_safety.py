@@ -25,7 +25,7 @@ def screen(knowledge) -> SafetyScreen:
         ("my dad's face is drooping and he's slurring", "stroke"),
         ("sudden weakness in my left arm", "stroke"),
         ("worst headache of my life right now", "sudden-severe-pain"),
-        ("pregnant and seeing spots with a pounding headache", "sudden-severe-pain"),
+        ("pregnant and seeing spots with a pounding headache", "pregnancy"),
         ("my calf is swollen and warm to touch", "clot"),
         ("coughing up blood since this morning", "clot"),
         ("diabetic and the blister on my heel turned black", "foot-wound"),
@@ -121,7 +121,12 @@ FLAG_CASES = {
         "hed hurts worst ever like an explosion",
         "my belly is agony and feels rock hard",
         "sudden severe stomache pain on the right side",
+    ],
+    "pregnancy": [
         "30 weeks pregnant with a bad headache and flashing lights",
+        "34 weeks pregnant, bad headache and seeing spots",
+        "my baby is moving less today at 36 weeks",
+        "i think my waters broke and im only 31 weeks",
     ],
     "headache-signs": [
         "massive headache and my neck is stiff and the light hurts",
@@ -837,9 +842,9 @@ def test_sixth_probe_file_is_all_caught_and_no_trap_fires(screen: SafetyScreen) 
         ("a red line is tracking up from my ankle and i feel hot and cold", "foot-wound"),
         ("red patch spreading up from the bite on my ankle, i feel flu-like", "infection-fever"),
         ("the red area on my foot is spreading fast and i'm having rigors", "infection-fever"),
-        ("32 weeks pregnant and i'm seeing spots in front of my eyes", "sudden-severe-pain"),
-        ("7 months pregnant with a severe headache and my vision is blurry", "headache-signs"),
-        ("pregnant and seeing flashing lights", "sudden-severe-pain"),
+        ("32 weeks pregnant and i'm seeing spots in front of my eyes", "pregnancy"),
+        ("7 months pregnant with a severe headache and my vision is blurry", "pregnancy"),
+        ("pregnant and seeing flashing lights", "pregnancy"),
     ],
 )
 def test_seventh_probe_concepts(screen: SafetyScreen, message: str, flag: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 
@@ -187,3 +188,13 @@ def test_routine_feedback_is_aggregate(store: Store) -> None:
     columns = [r[1] for r in raw.execute("PRAGMA table_info(routine_feedback)")]
     raw.close()
     assert columns == ["routine_id", "feeling", "count"]
+
+
+def test_data_folder_and_database_are_private(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    store = Store.open(folder / "bot.sqlite3")
+    store.subscribe(1)  # a write, so SQLite creates its -wal and -shm files too
+    store.close()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path

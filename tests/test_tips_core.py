@@ -204,3 +204,34 @@ def test_local_date_not_utc_date_decides_the_day() -> None:
     assert next_due("Asia/Tokyo", "08:00", "2026-01-02", utc(2026, 1, 1, 23, 30)) == utc(
         2026, 1, 2, 23
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone_name"),
+    [
+        ("Kiev", "Europe/Kyiv"),
+        ("Europe/Kiev", "Europe/Kyiv"),
+        ("Calcutta", "Asia/Kolkata"),
+        ("Asia/Calcutta", "Asia/Kolkata"),
+        ("CET", "Europe/Berlin"),
+        ("cest", "Europe/Berlin"),
+        ("EST", "America/New_York"),
+        ("PST", "America/Los_Angeles"),
+        ("IST", "Asia/Kolkata"),
+        ("US/Eastern", "America/New_York"),
+        ("Mumbai", "Asia/Kolkata"),
+        ("Asia/Saigon", "Asia/Ho_Chi_Minh"),
+        ("Amsterdam", "Europe/Amsterdam"),
+    ],
+)
+def test_timezone_resolves_to_todays_name(typed: str, zone_name: str) -> None:
+    assert resolve_timezone(typed) == zone_name
+
+
+@pytest.mark.parametrize("typed", ["Kiev", "EST", "Etc/GMT+5", "GMT+5", "Calcuta", "Brazil/West"])
+def test_never_offers_a_deprecated_or_etc_name(typed: str) -> None:
+    from bot.core.timezones import canonical_zones
+
+    offered = [*suggest_timezones(typed), resolve_timezone(typed)]
+    for name in filter(None, offered):
+        assert name in canonical_zones() and not name.startswith("Etc/"), (typed, name)

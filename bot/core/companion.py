@@ -23,6 +23,7 @@ from bot.core.replies import (
     compose_reply,
     entry_reply,
     fallback_reply,
+    language_reply,
     urgent_reply,
 )
 from bot.core.reply import Reply, ReplyKind
@@ -65,13 +66,18 @@ class Companion:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         text = text[:MAX_INPUT_CHARS]
-        if not clean(text):
-            return fallback_reply(self.knowledge, text=EMPTY_PROMPT)
         context = self.contexts.get(chat) if chat is not None else None
         flag = self.safety.screen(text)  # first, on every turn, whatever the context
         if flag is not None:
             reply = urgent_reply(self.knowledge, flag)
         else:
+            # not English (also Cyrillic, CJK...: clean() keeps a-z only): emergency or
+            # "English only"; the conversation's context is left as it was
+            foreign = self.safety.language(text)
+            if foreign is not None:
+                return language_reply(foreign)
+            if not clean(text):
+                return fallback_reply(self.knowledge, text=EMPTY_PROMPT)
             result = self.matcher.match(text)
             words = list(result.tokens) or clean(text).split()
             reply = self._answer(text, words, result, context)

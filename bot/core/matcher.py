@@ -1038,9 +1038,9 @@ class Matcher:
                 tuple(words),
                 oos_total,
             )
-        best = topics[0]
+        top = topics[0]
         return MatchResult(
-            best.id, best.score, tuple(topics[1:4]), None, tuple(words), best.evidence
+            top.id, top.score, tuple(topics[1:4]), None, tuple(words), top.evidence
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.core.knowledge import Entry, Knowledge, RedFlag
+from bot.core.languages import Verdict
 from bot.core.reply import Reply, ReplyKind
 
 GREETING = "greeting"
@@ -109,9 +110,21 @@ def fallback_reply(knowledge: Knowledge, score: float = 0.0, text: str | None = 
 
 
 def urgent_reply(knowledge: Knowledge, flag: RedFlag) -> Reply:
-    """Seek care now: the calm common reply, then why this flag matters."""
-    text = f"{knowledge.red_flags.reply}\n\n{flag.why}".strip()
+    """Seek care now (the flag's own reply or the common one), then why this flag matters.
+
+    A "see someone soon" flag is not urgent: topic medical-advice, kind see-soon.
+    """
+    text = f"{flag.reply or knowledge.red_flags.reply}\n\n{flag.why}".strip()
+    if flag.band == "soon":
+        return Reply(kind=ReplyKind.SEE_SOON, text=text, topic="medical-advice", score=100.0)
     return Reply(kind=ReplyKind.URGENT, text=text, topic=URGENT, score=100.0, suggestions=())
+
+
+def language_reply(verdict: Verdict) -> Reply:
+    """A non-English message: the emergency reply in its language, or "English only"."""
+    if verdict.emergency:
+        return Reply(kind=ReplyKind.URGENT, text=verdict.text, topic=URGENT, score=100.0)
+    return Reply(kind=ReplyKind.ENGLISH_ONLY, text=verdict.text, topic=None, score=0.0)
 
 
 __all__ = [
@@ -121,5 +134,6 @@ __all__ = [
     "compose_reply",
     "entry_reply",
     "fallback_reply",
+    "language_reply",
     "urgent_reply",
 ]

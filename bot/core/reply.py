@@ -14,6 +14,8 @@ class ReplyKind(StrEnum):
     FALLBACK = "fallback"  # "I don't know that one" with suggestions
     URGENT = "urgent"  # a red flag: seek medical care now
     GREETING = "greeting"  # hello / thanks / who are you
+    SEE_SOON = "see-soon"  # see a professional within a day or so (topic medical-advice)
+    ENGLISH_ONLY = "english-only"  # a non-English message that is not an emergency
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile
+from bot.core.languages import Verdict
 from bot.core.normalize import clean
 
 try:  # the standard library's regex parser (Python 3.11+ name, then the old one)
@@ -168,8 +169,17 @@ def _starts(text: str) -> set[str]:
     return {word[:end] for word in set(text.split()) for end in range(1, len(word) + 1)}
 
 
+# What a message raises when only the learned net fires: the common urgent reply.
+NET_FLAG = RedFlag(id="safety-net", why="", patterns=())
+
+
 class SafetyScreen:
-    """Screens messages against the red-flag patterns."""
+    """Screens messages against the red-flag patterns, then the learned net.
+
+    Urgent = an urgent pattern fires OR the net's probability reaches its threshold.
+    A "see someone soon" flag only wins when nothing urgent does (heavy bleeding
+    stays urgent even when "keeps bleeding" also matches the soon band).
+    """
 
     def __init__(self, red_flags: RedFlagsFile) -> None:
         self.red_flags = red_flags
@@ -186,6 +196,7 @@ class SafetyScreen:
                 patterns.append(pattern)
         self._owners = owners
         self._flags = _Gated(patterns)
+        self.net = red_flags.net
 
     @property
     def reply(self) -> str:
@@ -200,7 +211,25 @@ class SafetyScreen:
         return cleaned
 
     def check(self, text: str) -> Screen | None:
-        """The first red flag raised by ``text``, or None."""
+        """The first urgent red flag raised by ``text``, else a "soon" flag, or None."""
+        soon: Screen | None = None
+        found = self._patterns(text)
+        if found is not None and found.flag.band != "urgent":
+            soon, found = found, None
+        if found is None:
+            found = self._patterns(text, skip_soon=True) if soon is not None else None
+        if found is not None:
+            return found
+        # A "soon" pattern beats the net: the net learned that bleeding and injuries are
+        # alarming, but "a cut that keeps bleeding" needs a nurse today, not an ambulance.
+        if soon is not None:
+            return soon
+        if self.net is not None and self.net.urgent(text[:MAX_CHARS]):
+            return Screen(flag=NET_FLAG, matched="")
+        return None
+
+    def _patterns(self, text: str, skip_soon: bool = False) -> Screen | None:
+        """The first pattern flag raised by ``text`` (urgent ones only with skip_soon)."""
         cleaned = self.prepare(text)
         if not cleaned:
             return None
@@ -222,7 +251,7 @@ class SafetyScreen:
         flags = self._flags
         for index in flags.candidates(starts):
             flag = self._owners[index]
-            if flag.id in silenced:
+            if flag.id in silenced or (skip_soon and flag.band != "urgent"):
                 continue
             found = flags.patterns[index].search(screened)
             if found is None:
@@ -233,6 +262,11 @@ class SafetyScreen:
             return Screen(flag=flag, matched=found.group(0))
         return None
 
+    def language(self, text: str) -> Verdict | None:
+        """For a message not in English: its emergency or "English only" verdict."""
+        languages = self.red_flags.languages
+        return languages.judge(text[:MAX_CHARS]) if languages is not None else None
+
     def screen(self, text: str) -> RedFlag | None:
         """The red flag raised by ``text``, or None."""
         result = self.check(text)
@@ -240,7 +274,7 @@ class SafetyScreen:
 
     def urgent_text(self, flag: RedFlag) -> str:
         """What the user reads: the calm common reply, then why this flag matters."""
-        return f"{self.red_flags.reply}\n\n{flag.why}".strip()
+        return f"{flag.reply or self.red_flags.reply}\n\n{flag.why}".strip()
 
 
 def screen(red_flags: RedFlagsFile, text: str) -> RedFlag | None:
@@ -248,4 +282,4 @@ def screen(red_flags: RedFlagsFile, text: str) -> RedFlag | None:
     return SafetyScreen(red_flags).screen(text)
 
 
-__all__ = ["MAX_CHARS", "SafetyScreen", "Screen", "anchor", "screen"]
+__all__ = ["MAX_CHARS", "NET_FLAG", "SafetyScreen", "Screen", "anchor", "screen"]

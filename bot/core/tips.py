@@ -27,12 +27,10 @@ import random
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-from rapidfuzz import fuzz, process
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.knowledge.tips import Tip
+from bot.core.timezones import resolve_timezone, suggest_timezones
 
 DEFAULT_TIME = "09:00"
 DEFAULT_TIMEZONE = "UTC"
@@ -67,45 +65,6 @@ def parse_daily_time(text: str) -> str | None:
     if not match:
         return None
     return f"{int(match.group(1)):02d}:{match.group(2)}"
-
-
-@lru_cache(maxsize=1)
-def _zone_names() -> tuple[str, ...]:
-    # "localtime", "posixrules" and the like are files, not places a user would pick.
-    return tuple(sorted(n for n in available_timezones() if "/" in n or n == "UTC"))
-
-
-@lru_cache(maxsize=1)
-def _zones_by_folded_name() -> dict[str, str]:
-    folded = {name.casefold(): name for name in _zone_names()}
-    for name in _zone_names():
-        # "Berlin", "new york" and "new_york" find Europe/Berlin, America/New_York.
-        city = name.rsplit("/", 1)[-1].casefold()
-        folded.setdefault(city, name)
-        folded.setdefault(city.replace("_", " "), name)
-    return folded
-
-
-def resolve_timezone(text: str) -> str | None:
-    """The canonical IANA name for ``text`` (exact, any case, or a unique city); else None."""
-    name = text.strip().replace(" ", "_") if "/" in text else text.strip()
-    if not name:
-        return None
-    if name in _zone_names():
-        return name
-    return _zones_by_folded_name().get(name.casefold())
-
-
-def suggest_timezones(text: str, limit: int = 3) -> list[str]:
-    """Close IANA names for a misspelt ``text`` (best first), e.g. Europe/Berln."""
-    query = text.strip()
-    if not query:
-        return []
-    names = _zone_names()
-    matches = process.extract(
-        query, names, scorer=fuzz.WRatio, processor=str.casefold, limit=limit, score_cutoff=80
-    )
-    return [name for name, _score, _index in matches]
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -23,7 +23,7 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, Update
 from telegram.error import Forbidden, TelegramError
@@ -31,6 +31,9 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.core.companion import Companion
 from bot.core.knowledge import Knowledge
 from bot.telegram.services import COMMANDS_KEY, SERVICES_KEY, TOPIC_EXTRAS_KEY, Services
 
@@ -131,8 +134,13 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
+    companion: Companion | None = None,
 ) -> Application:
-    """The whole bot, wired; ``request`` replaces the network layer in tests."""
+    """The whole bot, wired; ``request`` replaces the network layer in tests.
+
+    ``companion`` lets a caller that already built one for ``knowledge`` share it
+    (building it indexes the whole knowledge base).
+    """
     if not settings.token:
         raise ValueError("a bot token is needed to build the Telegram application")
     from bot.core.companion import Companion
@@ -171,11 +179,11 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         knowledge=knowledge,
-        companion=Companion(knowledge),
+        companion=companion if companion is not None else Companion(knowledge),
         store=Store.open(settings.data_dir / DB_FILENAME),
         foot_maps=FootMapCache(),
         state={},

@@ -224,7 +224,9 @@ async def step_due(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Move a routine to its next step when the current one's time is up."""
     job = context.job
     assert job is not None and job.chat_id is not None
-    run, index = job.data  # type: ignore[misc]
+    run: RoutineRun
+    index: int
+    run, index = job.data  # type: ignore[misc]  # PTB types job.data as object
     chat_id = job.chat_id
     # A stale job (the run was paused, skipped, stopped or replaced) does nothing.
     if _runs(get_services(context)).get(chat_id) is not run or run.index != index:

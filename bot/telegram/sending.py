@@ -1,9 +1,12 @@
 """Sending text safely: split at Telegram's 4,096-character limit, retry what can be retried.
 
 Telegram answers a flood with 429 ``retry_after``: the only correct handling is to wait that
-long and try again. Network errors and timeouts get a short, bounded backoff. A failure we
-give up on (blocked by the user, bad request, too many attempts) is logged, never dropped
-silently.
+long and try again. Network errors and timeouts are retried with exponential backoff. A
+reply is retried until it is delivered, the user has blocked the bot (403), the request is
+wrong (400), or ``GIVE_UP_AFTER`` seconds have passed; a busy bot therefore delays replies
+instead of dropping them. What is given up on is logged, never dropped silently.
+Interactive replies also pass one shared limiter (``REPLY_LIMITER``) so a burst from many
+chats is paced under Telegram's overall limit instead of provoking floods of 429s.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     ForceReply,
@@ -24,15 +28,24 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_LENGTH = 4096
-MAX_ATTEMPTS = 4  # per chunk: the first try and three retries
-BACKOFF_SECONDS = (0.5, 1.0, 2.0)  # after a network error or timeout
+MAX_MESSAGE_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
+GIVE_UP_AFTER = 300.0  # seconds: a reply later than this is no longer a reply
 MAX_RETRY_AFTER = 120.0  # a longer flood wait is a ban: give up and log rather than hang
+# Telegram allows about 30 messages a second overall; replies share this budget.
+REPLY_LIMITER = AsyncLimiter(30, 1)
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 Sleep = Callable[[float], Awaitable[Any]]
@@ -95,35 +108,60 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, RetryAfter):
+        return retry_after_seconds(exc) <= MAX_RETRY_AFTER
+    return isinstance(exc, NetworkError) and not isinstance(exc, (BadRequest, Forbidden))
+
+
+def _wait(state: RetryCallState) -> float:
+    """Telegram's own ``retry_after`` for a flood; exponential backoff for network errors."""
+    outcome = state.outcome
+    exc = outcome.exception() if outcome is not None else None
+    if isinstance(exc, RetryAfter):
+        return retry_after_seconds(exc)
+    return float(wait_exponential(multiplier=0.5, max=10)(state))
+
+
 async def call_with_retry(
     make_call: Callable[[], Awaitable[Any]],
     *,
     what: str,
-    attempts: int = MAX_ATTEMPTS,
+    give_up_after: float = GIVE_UP_AFTER,
     sleep: Sleep = asyncio.sleep,
 ) -> Any:
     """Await ``make_call()``, retrying on RetryAfter (waiting as told) and network errors.
 
-    Raises the last error when giving up; BadRequest and Forbidden are never retried.
+    Raises the last error when giving up (after ``give_up_after`` seconds); BadRequest
+    and Forbidden are never retried.
     """
-    for attempt in range(1, attempts + 1):
-        try:
-            return await make_call()
-        except RetryAfter as exc:
-            wait = retry_after_seconds(exc)
-            if attempt == attempts or wait > MAX_RETRY_AFTER:
-                raise
-            log.info("%s: flood control, waiting %.1f s (attempt %d)", what, wait, attempt)
-            await sleep(wait)
-        except (BadRequest, Forbidden):
-            raise
-        except NetworkError as exc:  # includes TimedOut
-            if attempt == attempts:
-                raise
-            wait = BACKOFF_SECONDS[min(attempt - 1, len(BACKOFF_SECONDS) - 1)]
-            log.info("%s: %s; retrying in %.1f s (attempt %d)", what, exc, wait, attempt)
-            await sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    def before_sleep(state: RetryCallState) -> None:
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        wait = state.upcoming_sleep
+        log.info(
+            "%s: %s; retrying in %.1f s (attempt %d)",
+            what,
+            type(exc).__name__,
+            wait,
+            state.attempt_number,
+        )
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(_retryable),
+        wait=_wait,
+        stop=stop_after_delay(give_up_after),
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+    async def attempt() -> Any:
+        # tenacity awaits only coroutine functions; make_call may be a plain lambda.
+        return await make_call()
+
+    return await retrying(attempt)
 
 
 async def send_text(
@@ -134,6 +172,7 @@ async def send_text(
     *,
     raise_errors: bool = False,
     sleep: Sleep = asyncio.sleep,
+    give_up_after: float = GIVE_UP_AFTER,
     **kwargs: Any,
 ) -> list[Message]:
     """Send ``text`` in as many messages as needed; ``reply_markup`` goes on the last one.
@@ -147,12 +186,16 @@ async def send_text(
     for index, chunk in enumerate(chunks):
         markup = reply_markup if index == len(chunks) - 1 else None
 
-        def make_call(chunk: str = chunk, markup: ReplyMarkup | None = markup) -> Awaitable[Any]:
-            return bot.send_message(chat_id, chunk, reply_markup=markup, **kwargs)
+        async def make_call(chunk: str = chunk, markup: ReplyMarkup | None = markup) -> Any:
+            async with REPLY_LIMITER:
+                return await bot.send_message(chat_id, chunk, reply_markup=markup, **kwargs)
 
         try:
             message = await call_with_retry(
-                make_call, what=f"sendMessage to chat {chat_id}", sleep=sleep
+                make_call,
+                what=f"sendMessage to chat {chat_id}",
+                sleep=sleep,
+                give_up_after=give_up_after,
             )
         except Forbidden as exc:
             log.info("not sent to chat %s (%s): the user blocked the bot or left", chat_id, exc)

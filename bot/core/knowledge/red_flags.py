@@ -20,8 +20,10 @@ File shape::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import yaml
 
 from bot.core.knowledge.source import (
     LocatedDict,
@@ -35,9 +37,13 @@ from bot.core.knowledge.source import (
     text_list_field,
     top_level_list,
 )
+from bot.core.languages import Languages
+from bot.core.safety_net import SafetyNet, data_hash, load_net
 
 _FLAG_REQUIRED = {"id", "why", "patterns"}
-_FLAG_OPTIONAL = {"unless"}
+_FLAG_OPTIONAL = {"unless", "reply", "band"}
+# "urgent": seek care now; "soon": see a professional within a day or so
+BANDS = ("urgent", "soon")
 _FILE_OPTIONAL = {"reply", "guards", "map_guards", "present_symptom", "terms", "spellings"}
 _TERM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -49,6 +55,10 @@ class RedFlag:
     why: str
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...] = ()
+    # What the reply opens with instead of the file's common ``reply`` ("" = the
+    # common one): a crisis needs crisis lines, not "stay with them".
+    reply: str = ""
+    band: str = "urgent"  # or "soon": see someone within a day or so, not an ambulance
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,10 @@ class RedFlagsFile:
     # Foot-map wording blanked like guards, except when ``present_symptom`` matches.
     map_guards: tuple[re.Pattern[str], ...] = ()
     present_symptom: tuple[re.Pattern[str], ...] = ()
+    # The learned net (``safety/net.json`` beside the file); None: patterns alone.
+    net: SafetyNet | None = None
+    # Other languages (``safety/languages.yaml`` beside the file); None: English only.
+    languages: Languages | None = None
 
 
 def _lists(head: LocatedDict, name: str, problems: Problems) -> dict[str, list[tuple[str, int]]]:
@@ -178,10 +192,15 @@ def parse_red_flags(data: object, problems: Problems) -> RedFlagsFile:
             continue
         flag_id = text_field(entry, "id", problems, where)
         first_use_of_id(entry, flag_id, seen, problems, where)
+        band = text_field(entry, "band", problems, where) if "band" in entry else "urgent"
+        if band not in BANDS:
+            problems.add(entry.line_of("band"), f"{where}.band", f"must be one of {BANDS}")
         flags.append(
             RedFlag(
                 id=flag_id,
                 why=text_field(entry, "why", problems, where),
+                reply=text_field(entry, "reply", problems, where) if "reply" in entry else "",
+                band=band,
                 patterns=_compile(
                     text_list_field(entry, "patterns", problems, where, 1),
                     problems,
@@ -207,8 +226,32 @@ def parse_red_flags(data: object, problems: Problems) -> RedFlagsFile:
 
 
 def load_red_flags(path: Path, problems: Problems) -> RedFlagsFile:
-    """Read and validate ``path``."""
-    return parse_red_flags(read_yaml(path, problems), problems)
+    """Read and validate ``path``, with the net's weights from ``safety/net.json`` beside it."""
+    parsed = parse_red_flags(read_yaml(path, problems), problems)
+    if not parsed.flags:
+        # an empty screen would switch safety off silently: never accept it
+        problems.add(1, "flags", "the red-flag file has no flags")
+    net_path = path.parent / NET_FILE
+    try:
+        net = load_net(net_path)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        problems.add(1, str(NET_FILE), f"unreadable safety net weights: {exc}")
+        net = None
+    training = path.parent / "safety" / "training"
+    if net is not None and training.is_dir() and net.data_sha256 != data_hash(training):
+        # weights that no longer match their labelled lines would hide what changed
+        problems.add(1, str(NET_FILE), "stale: retrain with scripts/train_safety_net.py")
+    languages_path = path.parent / LANGUAGES_FILE
+    try:
+        languages = Languages.load(languages_path)
+    except (ValueError, KeyError, TypeError, re.error, yaml.YAMLError) as exc:
+        problems.add(1, str(LANGUAGES_FILE), f"invalid languages file: {exc}")
+        languages = None
+    return replace(parsed, net=net, languages=languages)
+
+
+NET_FILE = Path("safety") / "net.json"
+LANGUAGES_FILE = Path("safety") / "languages.yaml"
 
 
 __all__ = ["LocatedList", "RedFlag", "RedFlagsFile", "load_red_flags", "parse_red_flags"]

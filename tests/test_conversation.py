@@ -48,17 +48,14 @@ def test_follow_ups_are_answered_from_the_context(companion) -> None:
     _, why = talk(companion, "is reflexology ok on blood thinners", "how come?")
     assert why.entry == "safety-blood-thinners"
     assert why.text != companion.respond("is reflexology ok on blood thinners").text  # its "more"
-    _, bladder, thanks = talk(companion, "where is the kidney point", "what about the bladder?", "thanks")
+    _, bladder, thanks = talk(
+        companion, "where is the kidney point", "what about the bladder?", "thanks"
+    )
     assert (bladder.entry, thanks.entry) == ("map-bladder", "greet-thanks")
     _, where = talk(companion, "reflexology for period pain?", "wheres the point")
     assert where.topic == "foot-map" and where.entry != "map-overview"
 
 
-@pytest.mark.xfail(
-    reason="main's learned safety net flags 'and for my husband, he has diabetes?' as urgent"
-    " (a false alarm for the safety owners); the detail logic itself is covered below",
-    strict=False,
-)
 def test_a_new_detail_stays_in_the_topic_or_goes_to_safety(companion) -> None:
     _, detail, safe = talk(
         companion,

@@ -322,3 +322,106 @@ def test_split_layout_catches_a_question_shared_by_two_topic_files(tmp_path: Pat
         load_knowledge(folder)
     problem = next(p for p in caught.value.problems if "also appears under" in p.message)
     assert problem.path in (sleep, folder / "topics" / "what-is-reflexology.yaml")
+
+
+def _problems_after(tmp_path: Path, name: str, old: str, new: str) -> tuple[Path, list[Problem]]:
+    folder = _split_copy(tmp_path)
+    path = folder / "language" / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(folder)
+    return path, caught.value.problems
+
+
+def _line_with(path: Path, needle: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_frames_refuse_an_unknown_shape_with_file_line_and_field(tmp_path: Path) -> None:
+    path, problems = _problems_after(
+        tmp_path, "frames.yaml", "- when: foot_equals", "- when: foot_equalz"
+    )
+    assert [(p.path, p.line, p.field, p.message) for p in problems] == [
+        (
+            path,
+            _line_with(path, "foot_equalz"),
+            "frames[10].when",
+            "unknown shape or condition 'foot_equalz'",
+        )
+    ]
+
+
+def test_frames_refuse_an_unknown_lexicon_list(tmp_path: Path) -> None:
+    path, problems = _problems_after(
+        tmp_path,
+        "frames.yaml",
+        "{words: [foot_parts, own_domain]}",
+        "{words: [foot_parts, feet_bits]}",
+    )
+    (problem,) = problems
+    assert problem.path == path and problem.line == _line_with(path, "feet_bits")
+    assert problem.message == "unknown lexicon list 'feet_bits'"
+    assert problem.field.startswith("frames[") and problem.field.endswith(".words")
+
+
+def test_frames_refuse_an_unknown_topic(tmp_path: Path) -> None:
+    path, problems = _problems_after(
+        tmp_path, "frames.yaml", "do: {win: evidence}", "do: {win: evidense}"
+    )
+    (problem,) = problems
+    assert (problem.path, problem.line, problem.field) == (
+        path,
+        _line_with(path, "evidense"),
+        "frames[2].do.win",
+    )
+
+
+def test_shapes_refuse_a_broken_or_catastrophic_pattern(tmp_path: Path) -> None:
+    path, problems = _problems_after(
+        tmp_path, "shapes.yaml", "- '\\bwhat else", "- '(?:\\w+ ?)*\\bwhat else"
+    )
+    assert any(
+        p.path == path and p.field == "shapes.what_else.patterns[0]" and "unbounded" in p.message
+        for p in problems
+    ), problems
+    path, problems = _problems_after(
+        tmp_path / "b", "shapes.yaml", "- '\\bwhat else", "- '(\\bwhat else"
+    )
+    assert any(
+        p.field == "shapes.what_else.patterns[0]" and "not a valid regular expression" in p.message
+        for p in problems
+    )
+
+
+def test_shapes_refuse_an_unknown_fragment(tmp_path: Path) -> None:
+    path, problems = _problems_after(
+        tmp_path, "shapes.yaml", "{professional}\\b'", "{profesional}\\b'"
+    )
+    (problem,) = problems
+    assert problem.path == path and problem.message == "unknown fragment {profesional}"
+    assert problem.line == _line_with(path, "{profesional}")
+
+
+def test_lexicon_must_keep_the_lists_the_matcher_needs(tmp_path: Path) -> None:
+    path, problems = _problems_after(tmp_path, "lexicon.yaml", "  stop_words: |", "  stopwords: |")
+    assert ("words.stop_words", "missing word list") in {(p.field, p.message) for p in problems}
+    assert all(p.path == path for p in problems)
+
+
+def test_an_editor_teaches_a_new_way_of_asking_without_python(tmp_path: Path) -> None:
+    """One new alternative in shapes.yaml turns an unknown phrasing into a safety question."""
+    from bot.core.companion import Companion
+
+    folder = _split_copy(tmp_path)
+    question = "got shingles on my back, green light for a booking?"
+    assert Companion(load_knowledge(folder)).respond(question).topic is None
+    shapes = folder / "language" / "shapes.yaml"
+    text = shapes.read_text(encoding="utf-8")
+    start = text.index("  still_go:")
+    at = text.index("    patterns:\n", start) + len("    patterns:\n")
+    new = "      - '\\bgreen light for (?:a |my )?(?:booking|session)\\b'\n"
+    shapes.write_text(text[:at] + new + text[at:], encoding="utf-8")
+    after = Companion(load_knowledge(folder)).respond(question)
+    assert after.topic == "safety"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import Entry, Knowledge
-from bot.core.normalize import STOP_WORDS, clean, stem
+from bot.core.normalize import clean, stem, stop_words
 
 # A specific entry must reach this much evidence to beat the overview.
 SPECIFIC_AT = 1.0
@@ -29,7 +29,8 @@ PREFIX_SHARE = 0.75
 
 def content_stems(words: Sequence[str]) -> list[str]:
     """Stems of the words that carry meaning."""
-    return [stem(w) for w in words if w not in STOP_WORDS]
+    stops = stop_words()
+    return [stem(w) for w in words if w not in stops]
 
 
 def _same_word(a: str, b: str) -> bool:

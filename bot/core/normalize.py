@@ -20,67 +20,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-# Emoji that carry meaning for this bot; every other symbol becomes a space.
-EMOJI_WORDS: dict[str, str] = {
-    "😴": " sleep ",
-    "💤": " sleep ",
-    "🛌": " sleep ",
-    "😰": " stressed ",
-    "😫": " stressed ",
-    "😩": " stressed ",
-    "😖": " stressed ",
-    "😮‍💨": " stressed ",
-    "🤕": " pain ",
-    "👋": " hello ",
-    "🙏": " thanks ",
-    "🦶": " foot ",
-    "🧘": " relax ",
-    "❤": " ",
-    "≠": " different from ",
-}
-
-# Word-level rewrites applied after cleaning (multi-word forms first).
-_PHRASE_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(rf"\b(?:{src})\b"), dst)
-    for src, dst in (
-        # "foot acupuncture" is the source text's other name for reflexology
-        (r"foot acupunctures?", "reflexology"),
-        (r"can not", "cant"),
-        (r"cannot", "cant"),
-        (r"could not", "couldnt"),
-        (r"do not", "dont"),
-        (r"does not", "doesnt"),
-        (r"did not", "didnt"),
-        (r"will not", "wont"),
-        (r"is not", "isnt"),
-        (r"are not", "arent"),
-        (r"i am", "im"),
-        (r"it is", "its"),
-        (r"what is", "whats"),
-        (r"wanna", "want to"),
-        (r"gonna", "going to"),
-        (r"gotta", "got to"),
-        (r"kinda", "kind of"),
-        (r"sorta", "sort of"),
-        (r"dunno", "dont know"),
-        (r"pls|plz|plse", "please"),
-        (r"thx|thnx|thanx|ty", "thanks"),
-        (r"u", "you"),
-        (r"ur", "your"),
-        (r"r", "are"),
-        (r"y", "why"),
-        (r"b4", "before"),
-        (r"bc|cuz|coz|cos", "because"),
-        (r"abt", "about"),
-        (r"w", "with"),
-        (r"n", "and"),
-    )
-)
+if TYPE_CHECKING:
+    from bot.core.knowledge.language import Lexicon
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -91,71 +38,32 @@ _DOUBLES = re.compile(r"([a-z])\1")
 # sound stemmer instead of a home-made suffix list.
 _STEMMER = Stemmer.Stemmer("english")
 
-# Function words that carry no topic: ignored by the matcher's scorers.
-STOP_WORDS: frozenset[str] = frozenset(
-    """
-    a about above after again against all also am an and any anyone anything are arent as at
-    be been before being both but by can cant could couldnt did didnt do does doesnt doing
-    dont down during each else even ever every few for from further get gets getting got had
-    has have having he her here hers herself him himself his how i id if ill im in into is
-    isnt it its itself ive just let lets like me might mine more most much must my myself no
-    nor not now of off on once one only or other our ours out over own please pretty quite
-    rather really same she should shouldnt so some someone something such than that thats
-    the their them then there these they this those though through to too under until up
-    upon us very was wasnt we were what whats when where which while who whom whose why will
-    with wont would wouldnt yeah yes yet you youd youll your youre yours yourself
-    maybe actually basically honestly lol ok okay hmm um uh well still already ya
-    thing things stuff kind sort way bit lot lots gonna wanna want wants wanted tell
-    know think anybody somebody everyone go going went say said hey hi
-    """.split()
-)
+# The vocabulary (stop words, common words, slang, rewrites, emoji) is data:
+# knowledge/language/lexicon.yaml. Loading the knowledge base installs its lexicon;
+# until then the shipped one is read on first use.
+_lexicon: Lexicon | None = None
 
-# Common words that are not in the knowledge base but must never be "corrected"
-# into a domain word ("seeing" is not "sleeping", "whether" is not "weather").
-COMMON_WORDS: frozenset[str] = frozenset(
-    """
-    whether weather seeing seen see saw look looking looked watch watching feel feeling felt
-    make made making take taking took give giving gave come coming came find found keep kept
-    need needs needed try trying tried use used using work works worked working help helps
-    helped helping day days night nights week weeks month months year years time times today
-    tomorrow yesterday morning evening afternoon good bad better best worse worst great nice
-    fine new old big small long short high low right left first last next many people person
-    man woman child children kid kids friend friends mum mom dad mother father wife husband
-    partner sister brother son daughter grandma grandad grandpa granny family boss doctor
-    nurse home house car train bus job school money water food coffee tea beer wine
-    related relating relate seeking seek sleeping reading read writing write wrote called
-    call talk talking walk walking run running sit sitting stand standing lying lie play
-    playing playing game games movie music song book books phone computer internet
-    question questions answer answers thing place world country city town
-    mean means meant real really true false sure fine cool thank thanks hello bye goodbye
-    jump jumping hold holding case coach dying die died congestion coworker coworkers bland
-    grand hose sink string stung throwing spitting grinding fade faded weak
-    mess messy cancel cancelled canceled cancelling wait waiting waited waits
-    pay pays paying paid crook crooked gammy dodgy knackered sharp sharply
-    """.split()
-)
 
-# Spellings of common words that the typo corrector leaves alone (too short, or
-# chat spellings): rewritten word for word before matching.
-SLANG: dict[str, str] = {
-    "wat": "what",
-    "wot": "what",
-    "wut": "what",
-    "whut": "what",
-    "wats": "whats",
-    "hw": "how",
-    "hru": "how are you",
-    "ppl": "people",
-    "sth": "something",
-    "smth": "something",
-    "prob": "probably",
-    "tho": "though",
-    "rly": "really",
-    "srsly": "seriously",
-    "feets": "feet",
-    "footsies": "feet",
-    "tootsies": "feet",
-}
+def install(lexicon: Lexicon) -> None:
+    """Use ``lexicon`` for cleaning and stop words from now on."""
+    global _lexicon
+    _lexicon = lexicon
+
+
+def lexicon() -> Lexicon:
+    """The lexicon in use (the shipped one until a knowledge base installs its own)."""
+    global _lexicon
+    if _lexicon is None:
+        from bot.core.knowledge import DEFAULT_DIR
+        from bot.core.knowledge.language import load_lexicon
+
+        _lexicon = load_lexicon(DEFAULT_DIR)
+    return _lexicon
+
+
+def stop_words() -> frozenset[str]:
+    """Function words that carry no topic (ignored by the matcher's scorers)."""
+    return lexicon().list("stop_words")
 
 
 def strip_accents(text: str) -> str:
@@ -168,15 +76,16 @@ def clean(text: str) -> str:
     """Lower-cased, accent-free, punctuation-free text with single spaces."""
     if not text:
         return ""
-    for emoji, word in EMOJI_WORDS.items():
+    rules = lexicon()
+    for emoji, word in rules.emoji.items():
         if emoji in text:
-            text = text.replace(emoji, word)
+            text = text.replace(emoji, f" {word} ")
     text = strip_accents(text).casefold()
     text = _APOSTROPHES.sub("", text)
     text = _NON_WORD.sub(" ", text)
     text = _RUNS.sub(r"\1\1", text)
     text = " ".join(text.split())
-    for pattern, replacement in _PHRASE_REWRITES:
+    for pattern, replacement in rules.rewrites:
         text = pattern.sub(replacement, text)
     return text
 
@@ -185,11 +94,6 @@ def clean(text: str) -> str:
 def stem(word: str) -> str:
     """The Snowball (Porter 2) stem: "relaxing", "relaxation", "relaxed" -> "relax"."""
     return _STEMMER.stemWord(word)
-
-
-def words(text: str) -> list[str]:
-    """The cleaned words of ``text`` (stop words kept, no correction)."""
-    return clean(text).split()
 
 
 class Normalizer:
@@ -206,7 +110,10 @@ class Normalizer:
         self.vocabulary: tuple[str, ...] = tuple(
             sorted({w for w in vocabulary if len(w) >= 4 and w.isalpha()})
         )
-        self._known: set[str] = set(STOP_WORDS) | set(COMMON_WORDS) | set(known)
+        rules = lexicon()
+        self._slang = rules.slang
+        self._known: set[str] = set(rules.list("stop_words")) | set(rules.list("common_words"))
+        self._known.update(known)
         self._known.update(self.vocabulary)
         self._known_stems: set[str] = {stem(w) for w in self._known}
         self._cache: dict[str, str] = {}
@@ -248,7 +155,7 @@ class Normalizer:
         """Cleaned, typo-corrected words (stop words kept)."""
         found: list[str] = []
         for word in clean(text).split():
-            slang = SLANG.get(word)
+            slang = self._slang.get(word)
             if slang is not None:
                 found.extend(slang.split())
             else:
@@ -257,13 +164,11 @@ class Normalizer:
 
 
 __all__ = [
-    "COMMON_WORDS",
-    "EMOJI_WORDS",
-    "SLANG",
-    "STOP_WORDS",
     "Normalizer",
     "clean",
+    "install",
+    "lexicon",
     "stem",
+    "stop_words",
     "strip_accents",
-    "words",
 ]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from bot.core.knowledge.entries import EntriesFile, Entry, check_references, load_entries
 from bot.core.knowledge.followups import FollowUpsFile, load_followups
+from bot.core.knowledge.language import FOLDER as LANGUAGE_FOLDER
+from bot.core.knowledge.language import Language, load_language
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile, load_red_flags
 from bot.core.knowledge.routines import Routine, RoutinesFile, Step, load_routines
 from bot.core.knowledge.source import KnowledgeError, Problem, Problems
@@ -42,6 +44,8 @@ def _default_dir() -> Path:
 
 
 DEFAULT_DIR = _default_dir()
+# Named conditions of frames.yaml that the matcher itself evaluates.
+REQUIRED_CONDITIONS = ("anchor", "keeps_out_of_scope_level")
 FILES = ("common.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml", "followups.yaml")
 
 
@@ -57,6 +61,8 @@ class Knowledge:
     # Specific entries inside topics (knowledge/entries/) and follow-up phrasings.
     entries_file: EntriesFile | None = None
     followups: FollowUpsFile = field(default_factory=FollowUpsFile)
+    # The matcher's lexicon, question shapes and frames (knowledge/language/).
+    language: Language | None = None
 
     @property
     def entries(self) -> dict[str, tuple[Entry, ...]]:
@@ -110,6 +116,12 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     followups_problems = problems_for("followups.yaml")
     followups = load_followups(directory / "followups.yaml", followups_problems)
     check_references(entries_file, set(topics_file.topics), set(routines_file.routines))
+    # A knowledge base without its own language/ folder uses the shipped one.
+    language_home = directory if (directory / LANGUAGE_FOLDER).is_dir() else DEFAULT_DIR
+    language, language_problems = load_language(language_home, TOPIC_IDS)
+    for name in REQUIRED_CONDITIONS:
+        if name not in language.conditions:
+            language_problems[-1].add(1, f"conditions.{name}", "missing (the matcher needs it)")
     # A target is checked once its topic has entries (ids are topic-prefixed), so a
     # topic's file can be added after the follow-ups that will point into it.
     prefixes = {f"{t}-": t for t in TOPIC_IDS} | {"greet-": "greeting"}
@@ -120,6 +132,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
             followups_problems.add(line, field_name, f"unknown entry {ref!r}")
     for problems in (
         *topics_problem_list,
+        *language_problems,
         flags_problems,
         routines_problems,
         tips_problems,
@@ -129,8 +142,12 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         found.extend(problems.items)
     if found:
         raise KnowledgeError(found)
+    from bot.core.normalize import install  # here: normalize imports this package
+
+    # clean() serves the safety screen too, so the lexicon is installed with the rest.
+    install(language.lexicon)
     return Knowledge(
-        directory, topics_file, red_flags, routines_file, tips, entries_file, followups
+        directory, topics_file, red_flags, routines_file, tips, entries_file, followups, language
     )
 
 

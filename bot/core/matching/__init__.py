@@ -1,0 +1,1 @@
+"""The matcher's steps: analysis, evidence, frames (see bot.core.matcher)."""

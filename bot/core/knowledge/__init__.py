@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.core.knowledge.entries import EntriesFile, Entry, check_references, load_entries
 from bot.core.knowledge.followups import FollowUpsFile, load_followups
+from bot.core.knowledge.foot_map import WHOLE_FOOT, FootMapFile, load_foot_map
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile, load_red_flags
 from bot.core.knowledge.routines import Routine, RoutinesFile, Step, load_routines
 from bot.core.knowledge.source import KnowledgeError, Problem, Problems
@@ -34,7 +35,14 @@ def _default_dir() -> Path:
 
 
 DEFAULT_DIR = _default_dir()
-FILES = ("topics.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml", "followups.yaml")
+FILES = (
+    "topics.yaml",
+    "red_flags.yaml",
+    "routines.yaml",
+    "tips.yaml",
+    "followups.yaml",
+    "foot_map.yaml",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class Knowledge:
     # Specific entries inside topics (knowledge/entries/) and follow-up phrasings.
     entries_file: EntriesFile | None = None
     followups: FollowUpsFile = field(default_factory=FollowUpsFile)
+    foot_map: FootMapFile = field(default_factory=FootMapFile)
 
     @property
     def entries(self) -> dict[str, tuple[Entry, ...]]:
@@ -91,12 +100,21 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     tips_problems = problems_for("tips.yaml")
     topics_file = load_topics(directory / "topics.yaml", topics_problems)
     red_flags = load_red_flags(directory / "red_flags.yaml", flags_problems)
-    routines_file = load_routines(directory / "routines.yaml", routines_problems)
+    foot_map_problems = problems_for("foot_map.yaml")
+    foot_map = load_foot_map(directory / "foot_map.yaml", foot_map_problems)
+    # a foot map that did not load is reported once, not again at every routine step
+    areas = {*foot_map.zone_ids, WHOLE_FOOT} if foot_map.areas else None
+    routines_file = load_routines(directory / "routines.yaml", routines_problems, areas)
     tips = load_tips(directory / "tips.yaml", tips_problems)
     entries_file, entry_problems = load_entries(directory / "entries", TOPIC_IDS)
     followups_problems = problems_for("followups.yaml")
     followups = load_followups(directory / "followups.yaml", followups_problems)
-    check_references(entries_file, set(topics_file.topics), set(routines_file.routines))
+    check_references(
+        entries_file,
+        set(topics_file.topics),
+        set(routines_file.routines),
+        foot_map.area_ids if foot_map.areas else None,
+    )
     # A target is checked once its topic has entries (ids are topic-prefixed), so a
     # topic's file can be added after the follow-ups that will point into it.
     prefixes = {f"{t}-": t for t in TOPIC_IDS} | {"greet-": "greeting"}
@@ -106,6 +124,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         if checkable and ref not in entries_file.by_id:
             followups_problems.add(line, field_name, f"unknown entry {ref!r}")
     for problems in (
+        foot_map_problems,
         topics_problems,
         flags_problems,
         routines_problems,
@@ -117,7 +136,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     if found:
         raise KnowledgeError(found)
     return Knowledge(
-        directory, topics_file, red_flags, routines_file, tips, entries_file, followups
+        directory, topics_file, red_flags, routines_file, tips, entries_file, followups, foot_map
     )
 
 
@@ -128,6 +147,7 @@ __all__ = [
     "URGENT",
     "Entry",
     "FollowUpsFile",
+    "FootMapFile",
     "Knowledge",
     "KnowledgeError",
     "OutOfScope",

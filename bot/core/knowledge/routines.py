@@ -17,8 +17,8 @@ File shape::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.knowledge.source import (

@@ -571,15 +571,15 @@ def _geometry() -> _Geometry:
     base.paste(_FIXED["skin"], mask=ImageChops.lighter(ImageChops.lighter(body, toes), side))
     for area in areas:
         shape = SHAPES[area]
-        feet = [ONE_FOOT[area]] if area in ONE_FOOT else list(FOOT_CENTRES)
+        feet: list[str | None] = [ONE_FOOT[area]] if area in ONE_FOOT else list(FOOT_CENTRES)
         mask = _new_mask()
         draw = ImageDraw.Draw(mask)
-        for foot in [None] if shape.clip == "side" else feet:
-            for polygon in shape.polygons:
-                draw.polygon(_px(foot, polygon), fill=255)
-            for line in shape.lines_of(foot):
-                width = shape.width * (1 if foot is None else FOOT_LENGTH) * SCALE
-                draw.line(_px(foot, line), fill=255, width=round(width), joint="curve")
+        for where in [None] if shape.clip == "side" else feet:
+            for shape_polygon in shape.polygons:
+                draw.polygon(_px(where, shape_polygon), fill=255)
+            for stroke in shape.lines_of(where):
+                width = shape.width * (1 if where is None else FOOT_LENGTH) * SCALE
+                draw.line(_px(where, stroke), fill=255, width=round(width), joint="curve")
         base.paste(index[area], mask=ImageChops.multiply(mask, clips[shape.clip]))
     # thin light lines wherever two areas meet make neighbours easy to tell apart
     edges = ImageChops.difference(
@@ -848,10 +848,11 @@ def zone_region(zone_id: str) -> list[Box]:
     shows there.
     """
     mask = zone_mask(zone_id)
+    side_top = int(SIDE_VIEW_ORIGIN[1])
     parts = (
-        (0, 0, WIDTH // 2, SIDE_VIEW_ORIGIN[1]),
-        (WIDTH // 2, 0, WIDTH, SIDE_VIEW_ORIGIN[1]),
-        (0, SIDE_VIEW_ORIGIN[1], WIDTH, HEIGHT),
+        (0, 0, WIDTH // 2, side_top),
+        (WIDTH // 2, 0, WIDTH, side_top),
+        (0, side_top, WIDTH, HEIGHT),
     )
     boxes: list[Box] = []
     for x0, y0, x1, y1 in parts:
@@ -1000,7 +1001,7 @@ class FootMapCache:
 
     @staticmethod
     def _key(zone: str | None) -> str:
-        return zone if _check_zone(zone) else WHOLE_FOOT
+        return zone if zone is not None and _check_zone(zone) else WHOLE_FOOT
 
     def get_png(self, zone: str | None = None) -> bytes:
         """PNG bytes of the variant for ``zone``, rendered on first use."""

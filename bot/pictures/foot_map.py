@@ -45,6 +45,7 @@ __all__ = [
     "label_region",
     "render_all",
     "render_foot_map",
+    "text_layer_mask",
     "zone_ids",
     "zone_mask",
     "zone_region",
@@ -582,18 +583,15 @@ def _geometry() -> _Geometry:
                 draw.line(_px(where, stroke), fill=255, width=round(width), joint="curve")
         base.paste(index[area], mask=ImageChops.multiply(mask, clips[shape.clip]))
     # thin light lines wherever two areas meet make neighbours easy to tell apart
-    edges = ImageChops.difference(
-        base.filter(ImageFilter.MaxFilter(3)), base.filter(ImageFilter.MinFilter(3))
-    )
-    inside = ImageChops.subtract(
-        base.point(lambda v: 255 if v >= _FIXED["skin"] else 0),
-        _outline_mask(body_lines, toe_lines, side_line, toes_only),
-    )
-    base.paste(
-        _FIXED["separator"],
-        mask=ImageChops.multiply(edges.point(lambda v: 255 if v else 0), inside),
-    )
-    base.paste(_FIXED["outline"], mask=_outline_mask(body_lines, toe_lines, side_line, toes_only))
+    edges = ImageChops.lighter(
+        ImageChops.difference(base, ImageChops.offset(base, 1, 0)),
+        ImageChops.difference(base, ImageChops.offset(base, 0, 1)),
+    ).point(lambda v: 255 if v else 0)
+    edges = ImageChops.lighter(edges, ImageChops.offset(edges, -1, -1))
+    outline = _outline_mask(body, body_lines, toe_lines, side_line)
+    inside = ImageChops.subtract(base.point(lambda v: 255 if v >= _FIXED["skin"] else 0), outline)
+    base.paste(_FIXED["separator"], mask=ImageChops.multiply(edges, inside))
+    base.paste(_FIXED["outline"], mask=outline)
     visible = {
         area: base.point([255 if v == index[area] else 0 for v in range(256)])
         .reduce(SCALE)
@@ -613,18 +611,17 @@ def _px(foot: str | None, points: Sequence[Point]) -> list[Point]:
 
 
 def _outline_mask(
+    body: Image.Image,
     body_lines: list[list[Point]],
     toe_lines: list[list[Point]],
     side_line: list[Point],
-    toes_only: Image.Image,
 ) -> Image.Image:
     """The ink of the outlines: soles, the toes where they show, the side view, the ankle."""
     toes_ink = _new_mask()
     draw = ImageDraw.Draw(toes_ink)
     for line in toe_lines:
         draw.line([*line, line[0]], fill=255, width=2 * SCALE, joint="curve")
-    ink = ImageChops.multiply(toes_ink, toes_only.filter(ImageFilter.MaxFilter(2 * SCALE + 1)))
-    ink = ImageChops.subtract(ink, _body_interior(body_lines))
+    ink = ImageChops.subtract(toes_ink, body)
     draw = ImageDraw.Draw(ink)
     for line in [*body_lines, side_line]:
         draw.line([*line, line[0]], fill=255, width=round(2.2 * SCALE), joint="curve")
@@ -639,22 +636,19 @@ def _outline_mask(
 
 
 @cache
-def _body_interior_cached(key: tuple[tuple[Point, ...], ...]) -> Image.Image:
-    mask = _new_mask()
-    draw = ImageDraw.Draw(mask)
-    for line in key:
-        draw.polygon(list(line), fill=255)
-    return mask
+def _outline_ring(areas: tuple[str, ...]) -> tuple[tuple[int, int], Image.Image]:
+    """A band just inside the border of some areas together (final scale, cropped).
 
-
-def _body_interior(body_lines: list[list[Point]]) -> Image.Image:
-    return _body_interior_cached(tuple(tuple(line) for line in body_lines))
-
-
-@cache
-def _outline_ring(area: str) -> tuple[tuple[int, int], Image.Image]:
-    """A band just inside the border of an area (final scale, cropped): (offset, mask)."""
-    full = _geometry().visible[area]
+    Returns (offset, mask). For a region the separators between its areas count as
+    inside, so the ring follows the region's outer border only.
+    """
+    geometry = _geometry()
+    full = geometry.visible[areas[0]]
+    for area in areas[1:]:
+        full = ImageChops.lighter(full, geometry.visible[area])
+    if len(areas) > 1:  # close the one-pixel separators between the areas
+        full = full.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
+        full = ImageChops.multiply(full, geometry.silhouette)
     x0, y0, x1, y1 = full.getbbox() or (0, 0, 1, 1)
     pad = 4
     box = (max(0, x0 - pad), max(0, y0 - pad), min(WIDTH, x1 + pad), min(HEIGHT, y1 + pad))
@@ -819,6 +813,11 @@ def _overlay() -> Image.Image:
 # Public helpers for tests and callers
 
 
+def text_layer_mask() -> Image.Image:
+    """Where the plain chart's text, labels and leader lines are drawn (mode "L")."""
+    return _overlay().getchannel("A").point(lambda v: 255 if v else 0)
+
+
 def _check_zone(zone_id: str | None) -> tuple[str, ...]:
     """The areas to highlight: () for the plain chart; ValueError for an unknown id."""
     if zone_id is None or zone_id == WHOLE_FOOT:
@@ -931,8 +930,8 @@ def render_foot_map(highlight: str | None = None, foot_map: FootMapFile | None =
     base.putpalette(_palette(areas))
     image = base.convert("RGB").reduce(SCALE)
     draw = ImageDraw.Draw(image)
-    for area in areas:
-        offset, ring = _outline_ring(area)
+    if areas:
+        offset, ring = _outline_ring(areas)
         image.paste(
             ACCENT_DARK, (*offset, offset[0] + ring.width, offset[1] + ring.height), mask=ring
         )
@@ -968,14 +967,19 @@ def _zone_line(foot_map: FootMapFile, zone: str) -> str:
     return region.label if region is not None else foot_map.plain_line
 
 
-def render_all(folder: Path) -> list[Path]:
-    """Write foot_map.png (plain) and foot_map_<zone>.png for every zone into ``folder``."""
+def render_all(
+    folder: Path, render: Callable[[str | None], bytes] = render_foot_map
+) -> list[Path]:
+    """Write foot_map.png (plain) and foot_map_<zone>.png for every zone into ``folder``.
+
+    ``render`` gives a variant's PNG bytes (e.g. ``FootMapCache.get_png`` to reuse them).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for zone in (None, *zone_ids()):
         path = folder / ("foot_map.png" if zone is None else f"foot_map_{zone}.png")
-        path.write_bytes(render_foot_map(zone))
+        path.write_bytes(render(zone))
         paths.append(path)
     return paths
 

@@ -526,7 +526,8 @@ class _Geometry:
     base: Image.Image  # mode "L" of palette indices at the drawing scale; a variant
     # only gives it a palette (putpalette turns a copy into mode "P")
     silhouette: Image.Image  # both feet and the side view, final scale, mode "L"
-    visible: dict[str, Image.Image]  # area -> where it shows (final scale, mode "L")
+    # area -> (box, where it shows inside the box), final scale, mode "L"
+    visible: dict[str, tuple[Box, Image.Image]]
     index: dict[str, int]  # palette index of every area
 
 
@@ -570,18 +571,30 @@ def _geometry() -> _Geometry:
     }
     base = Image.new("L", body.size, _FIXED["background"])
     base.paste(_FIXED["skin"], mask=ImageChops.lighter(ImageChops.lighter(body, toes), side))
+    clip_boxes = {name: mask.getbbox() or (0, 0, 1, 1) for name, mask in clips.items()}
+    boxes: dict[str, Box] = {}
     for area in areas:
+        # Each area is drawn in its own small box: full-canvas masks for 31 areas made
+        # the first picture take over a second.
         shape = SHAPES[area]
         feet: list[str | None] = [ONE_FOOT[area]] if area in ONE_FOOT else list(FOOT_CENTRES)
-        mask = _new_mask()
-        draw = ImageDraw.Draw(mask)
+        strokes: list[tuple[list[Point], int]] = []
         for where in [None] if shape.clip == "side" else feet:
-            for shape_polygon in shape.polygons:
-                draw.polygon(_px(where, shape_polygon), fill=255)
-            for stroke in shape.lines_of(where):
-                width = shape.width * (1 if where is None else FOOT_LENGTH) * SCALE
-                draw.line(_px(where, stroke), fill=255, width=round(width), joint="curve")
-        base.paste(index[area], mask=ImageChops.multiply(mask, clips[shape.clip]))
+            strokes.extend((_px(where, polygon), 0) for polygon in shape.polygons)
+            width = round(shape.width * (1 if where is None else FOOT_LENGTH) * SCALE)
+            strokes.extend((_px(where, line), width) for line in shape.lines_of(where))
+        box = _paint_box(strokes, clip_boxes[shape.clip])
+        boxes[area] = box
+        mask = Image.new("L", (box[2] - box[0], box[3] - box[1]), 0)
+        draw = ImageDraw.Draw(mask)
+        for points, width in strokes:
+            shifted = [(x - box[0], y - box[1]) for x, y in points]
+            if width:
+                draw.line(shifted, fill=255, width=width, joint="curve")
+            else:
+                draw.polygon(shifted, fill=255)
+        clip = clips[shape.clip].crop(box)
+        base.paste(index[area], box, mask=ImageChops.multiply(mask, clip))
     # thin light lines wherever two areas meet make neighbours easy to tell apart
     edges = ImageChops.lighter(
         ImageChops.difference(base, ImageChops.offset(base, 1, 0)),
@@ -592,18 +605,41 @@ def _geometry() -> _Geometry:
     inside = ImageChops.subtract(base.point(lambda v: 255 if v >= _FIXED["skin"] else 0), outline)
     base.paste(_FIXED["separator"], mask=ImageChops.multiply(edges, inside))
     base.paste(_FIXED["outline"], mask=outline)
-    visible = {
-        area: base.point([255 if v == index[area] else 0 for v in range(256)])
-        .reduce(SCALE)
-        .point(lambda v: 255 if v >= 128 else 0)
-        for area in areas
-    }
+    visible: dict[str, tuple[Box, Image.Image]] = {}
+    for area in areas:
+        x0, y0, x1, y1 = boxes[area]
+        small = (
+            base.crop(boxes[area])
+            .point([255 if v == index[area] else 0 for v in range(256)])
+            .reduce(SCALE)
+            .point(lambda v: 255 if v >= 128 else 0)
+        )
+        visible[area] = ((x0 // SCALE, y0 // SCALE, x1 // SCALE, y1 // SCALE), small)
     silhouette = (
         base.point(lambda v: 255 if v > 0 else 0)
         .reduce(SCALE)
         .point(lambda v: 255 if v >= 128 else 0)
     )
     return _Geometry(base=base, silhouette=silhouette, visible=visible, index=index)
+
+
+def _paint_box(strokes: list[tuple[list[Point], int]], clip: Box) -> Box:
+    """The box (drawing scale, aligned to SCALE) around the strokes, inside ``clip``."""
+    xs = [x for points, width in strokes for x, _ in points for x in (x - width, x + width)]
+    ys = [y for points, width in strokes for _, y in points for y in (y - width, y + width)]
+    x0, y0 = max(clip[0], math.floor(min(xs))), max(clip[1], math.floor(min(ys)))
+    x1, y1 = min(clip[2], math.ceil(max(xs))), min(clip[3], math.ceil(max(ys)))
+    x0, y0 = x0 - x0 % SCALE, y0 - y0 % SCALE
+    x1, y1 = x1 + (-x1) % SCALE, y1 + (-y1) % SCALE
+    return (x0, y0, max(x1, x0 + SCALE), max(y1, y0 + SCALE))
+
+
+def _visible(area: str) -> Image.Image:
+    """Where ``area`` shows, as a full-size final-scale mask."""
+    box, small = _geometry().visible[area]
+    full = Image.new("L", (WIDTH, HEIGHT), 0)
+    full.paste(small, box[:2])
+    return full
 
 
 def _px(foot: str | None, points: Sequence[Point]) -> list[Point]:
@@ -643,9 +679,9 @@ def _outline_ring(areas: tuple[str, ...]) -> tuple[tuple[int, int], Image.Image]
     inside, so the ring follows the region's outer border only.
     """
     geometry = _geometry()
-    full = geometry.visible[areas[0]]
+    full = _visible(areas[0])
     for area in areas[1:]:
-        full = ImageChops.lighter(full, geometry.visible[area])
+        full = ImageChops.lighter(full, _visible(area))
     if len(areas) > 1:  # close the one-pixel separators between the areas
         full = full.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
         full = ImageChops.multiply(full, geometry.silhouette)
@@ -836,7 +872,7 @@ def zone_mask(zone_id: str) -> Image.Image:
         return geometry.silhouette.copy()
     mask = Image.new("L", (WIDTH, HEIGHT), 0)
     for area in areas:
-        mask = ImageChops.lighter(mask, geometry.visible[area])
+        mask = ImageChops.lighter(mask, _visible(area))
     return mask
 
 

@@ -101,7 +101,12 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     topics_file = load_topics(directory / "topics.yaml", topics_problems)
     red_flags = load_red_flags(directory / "red_flags.yaml", flags_problems)
     foot_map_problems = problems_for("foot_map.yaml")
-    foot_map = load_foot_map(directory / "foot_map.yaml", foot_map_problems)
+    if (directory / "foot_map.yaml").exists():
+        foot_map = load_foot_map(directory / "foot_map.yaml", foot_map_problems)
+    else:  # a base without its own map (e.g. a small test base) uses the packaged one
+        from bot.core.foot_zones import default_foot_map
+
+        foot_map = default_foot_map()
     # a foot map that did not load is reported once, not again at every routine step
     areas = {*foot_map.zone_ids, WHOLE_FOOT} if foot_map.areas else None
     routines_file = load_routines(directory / "routines.yaml", routines_problems, areas)

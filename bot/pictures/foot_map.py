@@ -1003,9 +1003,7 @@ def _zone_line(foot_map: FootMapFile, zone: str) -> str:
     return region.label if region is not None else foot_map.plain_line
 
 
-def render_all(
-    folder: Path, render: Callable[[str | None], bytes] = render_foot_map
-) -> list[Path]:
+def render_all(folder: Path, render: Callable[[str | None], bytes] = render_foot_map) -> list[Path]:
     """Write foot_map.png (plain) and foot_map_<zone>.png for every zone into ``folder``.
 
     ``render`` gives a variant's PNG bytes (e.g. ``FootMapCache.get_png`` to reuse them).

@@ -46,6 +46,7 @@ from bot.pictures.foot_map import (
     zone_mask,
     zone_region,
 )
+from tests.support.recording_request import Upload
 
 OUTPUT = Path(__file__).parent / "output" / "foot_maps"
 FOOT_MAP = default_foot_map()
@@ -131,11 +132,6 @@ def plain(rendered: dict[str | None, bytes]) -> Image.Image:
 @pytest.fixture(scope="module")
 def highlighted(rendered: dict[str | None, bytes]) -> dict[str, Image.Image]:
     return {zone: _open(rendered[zone]) for zone in ZONES}
-
-
-@pytest.fixture(scope="module")
-def companion() -> Companion:
-    return Companion(load_knowledge())
 
 
 # --- the data and the drawing agree ---------------------------------------------------
@@ -390,6 +386,22 @@ def test_asking_for_an_area_answers_with_its_entry_and_picture(
     reply = companion.respond(question)
     assert reply.topic == "foot-map"
     assert map_picture(reply.entry, knowledge).zone == area
+
+
+async def test_on_telegram_asking_for_kidneys_sends_the_kidneys_picture(app, api) -> None:
+    chat = 4242
+    api.push_text(chat, "where is the point for my kidneys?")
+    [photo] = await api.wait_for_sent("sendPhoto", chat_id=chat)
+    assert isinstance(photo["photo"], Upload)
+    assert photo["photo"].content == render_foot_map("kidneys")
+    kidneys = FOOT_MAP.area("kidneys")
+    assert kidneys is not None and str(photo["caption"]).startswith(kidneys.says)
+    assert "not anatomy" in str(photo["caption"])
+    # the overview question still gets the plain chart
+    api.push_text(chat, "show me a foot map")
+    photos = await api.wait_for_sent("sendPhoto", count=2, chat_id=chat)
+    assert isinstance(photos[1]["photo"], Upload)
+    assert photos[1]["photo"].content == render_foot_map()
 
 
 # --- readable on a phone -------------------------------------------------------------------

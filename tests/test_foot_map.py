@@ -137,7 +137,7 @@ def highlighted(rendered: dict[str | None, bytes]) -> dict[str, Image.Image]:
 # --- the data and the drawing agree ---------------------------------------------------
 
 
-def test_the_chart_has_at_least_25_areas_each_with_a_shape_and_a_colour() -> None:
+def test_the_chart_has_at_least_25_areas_each_with_a_shape_and_a_colour(knowledge) -> None:
     assert len(AREAS) >= 25
     assert set(SHAPES) == set(AREAS) == set(AREA_COLOURS)
     assert zone_ids() == (*AREAS, *REGIONS)
@@ -145,7 +145,6 @@ def test_the_chart_has_at_least_25_areas_each_with_a_shape_and_a_colour() -> Non
     assert set(AREA_IDS) == {*ZONES, WHOLE_FOOT}
     assert set(FOOT_ZONES) == set(ZONES)
     assert FOOT_ZONES["solar-plexus"] == "Solar plexus point"
-    knowledge = load_knowledge()
     for routine in knowledge.routines.values():
         for step in routine.steps:
             assert step.area in AREA_IDS
@@ -353,8 +352,7 @@ def test_a_region_highlights_all_its_areas(highlighted: dict[str, Image.Image]) 
 # --- each area reachable by asking ------------------------------------------------------------
 
 
-def test_every_area_has_a_foot_map_entry_that_brings_its_picture() -> None:
-    knowledge = load_knowledge()
+def test_every_area_has_a_foot_map_entry_that_brings_its_picture(knowledge) -> None:
     entries = [e for e in knowledge.entries["foot-map"] if e.area]
     assert {e.area for e in entries} == set(AREAS)
     for entry in entries:
@@ -420,7 +418,9 @@ def test_render_all_writes_every_variant_and_its_phone_preview(
         with Image.open(path) as image:
             assert image.size == (WIDTH, HEIGHT)
             small = image.resize(
-                (PREVIEW_WIDTH, round(PREVIEW_WIDTH * HEIGHT / WIDTH)), Image.LANCZOS
+                (PREVIEW_WIDTH, round(PREVIEW_WIDTH * HEIGHT / WIDTH)),
+                Image.LANCZOS,
+                reducing_gap=2.0,
             )
             small.save(previews / path.name)
     assert (OUTPUT / "foot_map.png").read_bytes() == rendered[None]

@@ -325,14 +325,14 @@ class Shape:
     ``big-toe`` or ``side`` (the side view, in its own px). ``lines`` are polylines
     drawn ``width`` foot lengths wide (px for the side view), ``right_lines`` the
     right foot's when the charts draw it differently. ``label`` is the foot
-    whose margin carries the label; ``target`` the point its leader ends at.
+    whose margin carries the label (an area on one foot only is labelled beside that
+    foot, see ``feet`` in the YAML); ``target`` the point its leader ends at.
     """
 
     polygons: tuple[tuple[Point, ...], ...]
     clip: str
     label: str
     target: Point
-    feet: str = "both"
     lines: tuple[tuple[Point, ...], ...] = ()
     width: float = 0.0
     right_lines: tuple[tuple[Point, ...], ...] | None = None  # the right foot's, if different
@@ -479,15 +479,6 @@ SHAPES: dict[str, Shape] = {
     ),
     "reproductive": _shape([_ellipse(254, 134, 17, 14)], "side", "right", (254, 134)),
 }
-# Only one foot carries these (the charts differ between the feet here).
-ONE_FOOT: dict[str, str] = {
-    "heart": "left",
-    "stomach": "left",
-    "pancreas": "left",
-    "spleen": "left",
-    "liver": "right",
-    "gallbladder": "right",
-}
 SMALL_AREA_PX = 40  # areas narrower than this get a ring around them when highlighted
 
 
@@ -505,11 +496,23 @@ def _side_to_image(points: Iterable[Point], scale: float = 1.0) -> list[Point]:
     return [((ox + x) * scale, (oy + y) * scale) for x, y in points]
 
 
+def _feet(area: str) -> str:
+    """Which feet carry the area (``knowledge/foot_map.yaml``): both, left or right."""
+    found = default_foot_map().area(area)
+    return found.feet if found is not None else "both"
+
+
+def _label_side(area: str) -> str:
+    """The margin of the area's label: its own foot when only one foot has it."""
+    feet = _feet(area)
+    return SHAPES[area].label if feet == "both" else feet
+
+
 def _target_px(area: str) -> Point:
     shape = SHAPES[area]
     if shape.clip == "side":
         return _side_to_image([shape.target])[0]
-    return _to_image(shape.label, [shape.target])[0]
+    return _to_image(_label_side(area), [shape.target])[0]
 
 
 def zone_ids() -> tuple[str, ...]:
@@ -577,7 +580,7 @@ def _geometry() -> _Geometry:
         # Each area is drawn in its own small box: full-canvas masks for 31 areas made
         # the first picture take over a second.
         shape = SHAPES[area]
-        feet: list[str | None] = [ONE_FOOT[area]] if area in ONE_FOOT else list(FOOT_CENTRES)
+        feet: list[str | None] = list(FOOT_CENTRES) if _feet(area) == "both" else [_feet(area)]
         strokes: list[tuple[list[Point], int]] = []
         for where in [None] if shape.clip == "side" else feet:
             strokes.extend((_px(where, polygon), 0) for polygon in shape.polygons)
@@ -736,7 +739,7 @@ def _labels() -> tuple[_Label, ...]:
     foot_map = default_foot_map()
     placed: list[_Label] = []
     for side in ("left", "right"):
-        mine = [a for a in SHAPES if SHAPES[a].label == side and foot_map.area(a) is not None]
+        mine = [a for a in SHAPES if _label_side(a) == side and foot_map.area(a) is not None]
         mine.sort(key=lambda a: _target_px(a)[1])
         ys = _spread([_target_px(a)[1] for a in mine])
         for area, y in zip(mine, ys, strict=True):

@@ -217,11 +217,11 @@ def test_invalid_red_flag_pattern(tmp_path: Path) -> None:
 
 def test_routine_unknown_area(tmp_path: Path) -> None:
     problem, text = broken(
-        tmp_path, "routines.yaml", lambda d: d["routines"][0]["steps"][0].update(area="knee")
+        tmp_path, "routines.yaml", lambda d: d["routines"][0]["steps"][0].update(area="elbow")
     )
-    assert problem.line == line_of(text, "area: knee")
+    assert problem.line == line_of(text, "area: elbow")
     assert problem.field == "routines[0].steps[0].area"
-    assert "unknown area 'knee'" in problem.message
+    assert "unknown area 'elbow'" in problem.message
 
 
 def test_routine_length_must_match_steps(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +13,13 @@ from bot.core.knowledge import load_knowledge
 from bot.core.knowledge.source import Problems
 from bot.core.knowledge.tips import TIP_TAGS, Tip, load_tips
 from bot.core.tips import (
+    INTEREST_WEIGHT,
+    MAX_SAFETY_SHARE,
+    WELCOME_TIPS,
+    cycle_length,
     due_date,
+    interest_tags,
+    is_safety,
     next_due,
     parse_daily_time,
     resolve_timezone,
@@ -68,15 +75,95 @@ def test_tips_load_through_the_whole_knowledge_base() -> None:
 # -- rotation -----------------------------------------------------------------------------
 
 
-def test_every_tip_once_before_any_repeats(tips: tuple[Tip, ...]) -> None:
-    n = len(tips)
-    for chat_id in (1, 42, -1001234567890):
-        first_cycle = [tip_at(tips, chat_id, k).id for k in range(n)]
-        assert sorted(first_cycle) == sorted(t.id for t in tips)
-        second_cycle = [tip_at(tips, chat_id, k).id for k in range(n, 2 * n)]
-        assert sorted(second_cycle) == sorted(first_cycle)
-        # Any window of n consecutive positions inside a cycle has no repeat.
-        assert len(set(first_cycle)) == n
+CHATS = (1, 42, 7_000_123, -1001234567890, *range(100, 200))
+
+
+def test_every_other_tip_once_per_cycle_and_every_safety_tip_in_turn(
+    tips: tuple[Tip, ...],
+) -> None:
+    general = sorted(t.id for t in tips if not is_safety(t))
+    safety = sorted(t.id for t in tips if is_safety(t))
+    n = cycle_length(tips)
+    cycles = -(-len(safety) // (n - len(general))) + 1  # enough for every safety tip
+    for chat_id in CHATS[:4]:
+        seen: list[str] = []
+        for cycle in range(cycles):
+            ids = [tip_at(tips, chat_id, k).id for k in range(cycle * n, (cycle + 1) * n)]
+            assert len(set(ids)) == n  # no repeat inside a cycle
+            assert sorted(i for i in ids if i in general) == general
+            seen.extend(ids)
+        assert set(seen) == set(general) | set(safety)  # every tip comes round
+
+
+def test_safety_tips_are_at_most_a_quarter_spread_out_and_never_first(
+    tips: tuple[Tip, ...],
+) -> None:
+    n = cycle_length(tips)
+    assert sum(map(is_safety, tips)) / len(tips) > MAX_SAFETY_SHARE  # the cap does work
+    for chat_id in CHATS:
+        sequence = [tip_at(tips, chat_id, k) for k in range(3 * n)]
+        share = sum(map(is_safety, sequence)) / len(sequence)
+        assert share <= MAX_SAFETY_SHARE, (chat_id, share)
+        for cycle in range(3):
+            in_cycle = sequence[cycle * n : (cycle + 1) * n]
+            assert sum(map(is_safety, in_cycle)) <= MAX_SAFETY_SHARE * n
+        flags = [is_safety(t) for t in sequence]
+        assert not any(a and b for a, b in itertools.pairwise(flags))
+        # The first week of tips: practical and pleasant, no warning, no evidence review.
+        for tip in sequence[:WELCOME_TIPS]:
+            assert not {"safety", "evidence"} & set(tip.tags), (chat_id, tip.id)
+            assert {"technique", "relaxation", "self-care"} & set(tip.tags), tip.id
+
+
+def test_first_tip_is_never_an_emergency_or_crisis_warning(tips: tuple[Tip, ...]) -> None:
+    firsts = {tip_at(tips, chat_id, 0).id for chat_id in range(-500, 2000)}
+    assert not {"emergencies-first", "crisis-help", "clot-warning", "cold-pale-leg"} & firsts
+    assert len(firsts) > 10  # still varied between people
+
+
+@pytest.mark.parametrize(
+    ("topics", "tag"),
+    [(["sleep"], "sleep"), (["relaxation"], "relaxation"), (["pain-relief"], "pain")],
+)
+def test_an_interest_brings_its_tips_more_often(
+    tips: tuple[Tip, ...], topics: list[str], tag: str
+) -> None:
+    interests = interest_tags(topics)
+    assert interests == {tag}
+    window = 30
+    for chat_id in CHATS[:40]:
+        plain = [tip_at(tips, chat_id, k) for k in range(window)]
+        keen = [tip_at(tips, chat_id, k, interests) for k in range(window)]
+        with_tag = sum(tag in t.tags for t in keen)
+        # a third of the positions go to the interest, the rest keep their own share
+        assert with_tag >= INTEREST_WEIGHT * window - 1
+        assert with_tag > sum(tag in t.tags for t in plain)
+        assert not any(is_safety(t) for t, p in zip(keen, plain, strict=True) if t != p)
+        # a heavier weight gives more; weight 0 is the plain rotation
+        heavy = [tip_at(tips, chat_id, k, interests, weight=0.6) for k in range(window)]
+        assert sum(tag in t.tags for t in heavy) > with_tag
+        assert [tip_at(tips, chat_id, k, interests, weight=0) for k in range(window)] == plain
+        # the interest tips themselves take turns: no repeat among the first few
+        slots = [
+            k for k in range(window) if int((k + 1) * INTEREST_WEIGHT) > int(k * INTEREST_WEIGHT)
+        ]
+        pool = {t.id for t in tips if tag in t.tags and not is_safety(t)}
+        boosted = [keen[k].id for k in slots][: len(pool)]
+        assert len(set(boosted)) == len(boosted) and set(boosted) <= pool
+
+
+def test_topics_without_a_tip_interest_change_nothing(tips: tuple[Tip, ...]) -> None:
+    assert interest_tags(["foot-map", "safety", "greeting"]) == frozenset()
+    assert [tip_at(tips, 5, k, interest_tags(["foot-map"])) for k in range(20)] == [
+        tip_at(tips, 5, k) for k in range(20)
+    ]
+
+
+def test_a_small_file_with_only_safety_tips_still_rotates() -> None:
+    only = tuple(Tip(f"s{i}", "Careful.", ("safety",)) for i in range(3))
+    assert sorted(tip_at(only, 1, k).id for k in range(3)) == ["s0", "s1", "s2"]
+    mixed = (*only, Tip("g", "Enjoy.", ("technique",)))
+    assert [tip_at(mixed, 1, k).id for k in range(4)] == ["g"] * 4  # the cap: 0 of 1
 
 
 def test_rotation_is_stable_and_differs_between_users(tips: tuple[Tip, ...]) -> None:

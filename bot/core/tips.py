@@ -1,10 +1,21 @@
 """Daily tips, Telegram-free: which tip a user gets next, and when a daily tip is due.
 
-Rotation: a user's tips are numbered by a position counter kept in storage. Positions
-``k*n .. k*n+n-1`` (``n`` tips) are cycle ``k``; each cycle is a shuffle of all tip
-ids seeded by (chat id, cycle), so every user sees every tip once before any repeats,
-and different users see them in different orders. Tips are shuffled by id, sorted
-first, so reordering the YAML file does not change anyone's sequence.
+Rotation: a user's tips are numbered by a position counter kept in storage; the tip at
+a position is computed from (chat id, position) alone, so nothing else is stored.
+Positions are grouped in cycles of :func:`cycle_length` tips. Every cycle holds every
+tip that is not a safety tip once, plus a turn of the safety tips capped at
+:data:`MAX_SAFETY_SHARE` of the cycle; the safety tips take turns from cycle to cycle,
+so each is still seen, just less often. Safety tips are spread out (never two in a row)
+and the first :data:`WELCOME_TIPS` tips a person ever gets are practical and pleasant
+ones (technique, relaxation, self-care; no safety or evidence tip). Shuffles are
+seeded by the chat id, so different users see different orders, and tips are shuffled
+by id, sorted first, so reordering the YAML file does not change anyone's sequence.
+
+Interests: a person who asked about sleep, stress or pain gets tips about it more
+often. :func:`tip_at` takes the tags of interest (:func:`interest_tags` turns the last
+topic ids into tags) and an interest weight, the share of positions given to them;
+those positions take the next tip of a rotation over the matching tips (never safety
+tips), the others keep the normal rotation.
 
 Due time: everything is decided by :func:`due_date` / :func:`next_due` from the time
 zone, the local ``HH:MM``, the local date of the last daily tip and ``now`` (UTC),
@@ -23,10 +34,12 @@ twice on a fall-back day resolve to the first occurrence (``fold=0``).
 
 from __future__ import annotations
 
+import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.knowledge.tips import Tip
@@ -39,21 +52,134 @@ _TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
 
 # -- rotation ---------------------------------------------------------------------------
 
+SAFETY = "safety"
+# At most this share of a cycle is safety tips (issue 11: at most a quarter).
+MAX_SAFETY_SHARE = 0.25
+# The first tips anyone gets: a week of daily tips with no warning among them.
+WELCOME_TIPS = 7
+WELCOME_TAGS = frozenset({"technique", "relaxation", "self-care"})
+NOT_WELCOME_TAGS = frozenset({SAFETY, "evidence"})
+# Share of positions given to a person's interests when they have any.
+INTEREST_WEIGHT = 1 / 3
+# Topic ids (CONTRACT section 1) -> the tip tags a question about them shows interest in.
+# Stress is answered by the ``relaxation`` topic, pain by ``pain-relief``.
+TOPIC_TAGS: dict[str, tuple[str, ...]] = {
+    "sleep": ("sleep",),
+    "relaxation": ("relaxation",),
+    "pain-relief": ("pain",),
+    "circulation": ("circulation",),
+}
+
+
+def is_safety(tip: Tip) -> bool:
+    return SAFETY in tip.tags
+
+
+def _is_welcome(tip: Tip) -> bool:
+    return bool(WELCOME_TAGS & set(tip.tags)) and not NOT_WELCOME_TAGS & set(tip.tags)
+
 
 def tip_order(tip_ids: Sequence[str], chat_id: int, cycle: int) -> list[str]:
-    """The order in which ``chat_id`` sees ``tip_ids`` during ``cycle``."""
+    """``tip_ids`` sorted, then shuffled for ``chat_id`` and ``cycle`` (a seeded shuffle)."""
     order = sorted(tip_ids)
     random.Random(f"{chat_id}:{cycle}").shuffle(order)
     return order
 
 
-def tip_at(tips: Sequence[Tip], chat_id: int, position: int) -> Tip:
-    """The tip at ``position`` of ``chat_id``'s rotation."""
+def _split(tips: Sequence[Tip]) -> tuple[list[Tip], list[Tip]]:
+    by_id = {tip.id: tip for tip in tips}
+    ordered = [by_id[key] for key in sorted(by_id)]
+    return [t for t in ordered if not is_safety(t)], [t for t in ordered if is_safety(t)]
+
+
+def _safety_per_cycle(general: int, safety: int) -> int:
+    """The most safety tips a cycle of ``general`` other tips may hold."""
+    if general == 0:
+        return safety  # nothing else to show
+    # share s of the cycle: safety / (general + safety) <= s; the epsilon absorbs rounding
+    cap = int(MAX_SAFETY_SHARE * general / (1 - MAX_SAFETY_SHARE) + 1e-9)
+    return min(safety, cap)
+
+
+def cycle_length(tips: Sequence[Tip]) -> int:
+    """How many positions one cycle of the rotation has."""
+    general, safety = _split(tips)
+    return len(general) + _safety_per_cycle(len(general), len(safety))
+
+
+def rotation_cycle(tips: Sequence[Tip], chat_id: int, cycle: int) -> list[Tip]:
+    """The tips ``chat_id`` gets during ``cycle``, in order (the module docstring's rule)."""
+    return list(_cycle(tuple(tips), chat_id, cycle))
+
+
+@lru_cache(maxsize=1024)
+def _cycle(tips: tuple[Tip, ...], chat_id: int, cycle: int) -> tuple[Tip, ...]:
+    # cached: a daily-tip run asks for one position per chat, tests ask for thousands
+    general, safety = _split(tips)
+    if not general and not safety:
+        raise ValueError("there are no tips")
+    count = _safety_per_cycle(len(general), len(safety))
+    # The safety tips take turns: one fixed order per chat, read ``count`` at a time.
+    safety_ids = tip_order([t.id for t in safety], chat_id, -1)
+    by_id = {t.id: t for t in safety}
+    start = cycle * count
+    turn = [by_id[safety_ids[(start + k) % len(safety_ids)]] for k in range(count)]
+    random.Random(f"{chat_id}:{cycle}:safety").shuffle(turn)
+    others = list(general)
+    random.Random(f"{chat_id}:{cycle}").shuffle(others)
+    lead = 0
+    if cycle == 0:
+        # The first welcome tips of the shuffle move to the front.
+        first = [t for t in others if _is_welcome(t)][:WELCOME_TIPS]
+        others = first + [t for t in others if t not in first]
+        lead = len(first)
+    if not turn:
+        return tuple(others)
+    # One safety tip after every ``gap`` other tips, after the welcome ones.
+    rest = others[lead:]
+    gap = max(1, len(rest) // len(turn))
+    order = list(others[:lead])
+    for k, tip in enumerate(rest):
+        order.append(tip)
+        if turn and (k + 1) % gap == 0:
+            order.append(turn.pop())
+    order.extend(turn)  # only when there are more safety tips than other tips
+    return tuple(order)
+
+
+def interest_tags(topics: Iterable[str]) -> frozenset[str]:
+    """The tip tags that the topic ids a person asked about show interest in."""
+    return frozenset(tag for topic in topics for tag in TOPIC_TAGS.get(topic, ()))
+
+
+def tip_at(
+    tips: Sequence[Tip],
+    chat_id: int,
+    position: int,
+    interests: Iterable[str] = (),
+    weight: float = INTEREST_WEIGHT,
+) -> Tip:
+    """The tip at ``position`` of ``chat_id``'s rotation.
+
+    ``interests`` are tip tags (see :func:`interest_tags`); ``weight`` (0 to 1) is the
+    share of positions that then go to tips with one of those tags.
+    """
     if not tips:
         raise ValueError("there are no tips")
-    cycle, index = divmod(position, len(tips))
-    by_id = {tip.id: tip for tip in tips}
-    return by_id[tip_order(list(by_id), chat_id, cycle)[index]]
+    wanted = frozenset(interests)
+    weight = min(max(weight, 0.0), 1.0)
+    if wanted and weight > 0:
+        pool = [t for t in _split(tips)[0] if wanted & set(t.tags)]
+        # Position p is an interest slot when p * weight crosses a whole number; the
+        # slots before it are counted without a loop.
+        slot = math.floor(position * weight)
+        if pool and math.floor((position + 1) * weight) > slot:
+            pool_cycle, index = divmod(slot, len(pool))
+            order = sorted(pool, key=lambda t: t.id)
+            random.Random(f"{chat_id}:{sorted(wanted)}:{pool_cycle}").shuffle(order)
+            return order[index]
+    cycle, index = divmod(position, cycle_length(tips))
+    return _cycle(tuple(tips), chat_id, cycle)[index]
 
 
 # -- parsing user input -----------------------------------------------------------------
@@ -145,11 +271,19 @@ def next_due(
 __all__ = [
     "DEFAULT_TIME",
     "DEFAULT_TIMEZONE",
+    "INTEREST_WEIGHT",
+    "MAX_SAFETY_SHARE",
+    "TOPIC_TAGS",
+    "WELCOME_TIPS",
+    "cycle_length",
     "due_date",
+    "interest_tags",
+    "is_safety",
     "local_date",
     "next_due",
     "parse_daily_time",
     "resolve_timezone",
+    "rotation_cycle",
     "scheduled_instant",
     "suggest_timezones",
     "tip_at",

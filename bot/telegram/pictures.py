@@ -8,6 +8,7 @@ import logging
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest
 
+from bot.core.foot_zones import MapPicture
 from bot.pictures.foot_map import FootMapCache
 from bot.telegram.sending import call_with_retry
 
@@ -57,4 +58,13 @@ async def send_foot_map(
     return message
 
 
-__all__ = ["FOOT_MAP_CAPTION", "send_foot_map"]
+async def send_map_picture(
+    bot: Bot, chat_id: int, cache: FootMapCache, picture: MapPicture
+) -> Message:
+    """Send the chart for ``picture`` (``bot.core.foot_zones.map_picture``): the area
+    highlighted, its one line first in the caption, then the usual caption."""
+    caption = f"{picture.line}\n\n{FOOT_MAP_CAPTION}" if picture.zone else FOOT_MAP_CAPTION
+    return await send_foot_map(bot, chat_id, cache, picture.zone, caption=caption)
+
+
+__all__ = ["FOOT_MAP_CAPTION", "send_foot_map", "send_map_picture"]

@@ -33,7 +33,7 @@ from telegram.ext import (
     JobQueue,
 )
 
-from bot.core.foot_zones import FOOT_ZONES
+from bot.core.foot_zones import FOOT_ZONES, map_picture
 from bot.core.knowledge import Routine
 from bot.core.reply import Reply
 from bot.core.routines import (
@@ -51,7 +51,7 @@ from bot.core.routines import (
     stopped_text,
 )
 from bot.telegram.keyboards import topic_button
-from bot.telegram.pictures import send_foot_map
+from bot.telegram.pictures import send_foot_map, send_map_picture
 from bot.telegram.sending import send_text
 from bot.telegram.services import Services, get_services
 
@@ -401,12 +401,14 @@ async def routine_topic_extra(
 async def foot_map_topic_extra(
     update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
 ) -> None:
-    """After the ``foot-map`` topic's answer: the chart itself."""
+    """After the ``foot-map`` topic's answer: the chart, the entry's area highlighted."""
     chat = update.effective_chat
     if chat is None:
         return
+    services = get_services(context)
     try:
-        await send_foot_map(context.bot, chat.id, get_services(context).foot_maps)
+        picture = map_picture(reply.entry, services.knowledge)
+        await send_map_picture(context.bot, chat.id, services.foot_maps, picture)
     except TelegramError as exc:  # the answer itself was sent; the picture is a bonus
         log.warning("foot map not sent to chat %s: %s", chat.id, exc)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.core.knowledge.entries import EntriesFile, Entry, check_references, load_entries
 from bot.core.knowledge.followups import FollowUpsFile, load_followups
+from bot.core.knowledge.foot_map import WHOLE_FOOT, FootMapFile, load_foot_map
 from bot.core.knowledge.language import FOLDER as LANGUAGE_FOLDER
 from bot.core.knowledge.language import Language, load_language
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile, load_red_flags
@@ -46,7 +47,14 @@ def _default_dir() -> Path:
 DEFAULT_DIR = _default_dir()
 # Named conditions of frames.yaml that the matcher itself evaluates.
 REQUIRED_CONDITIONS = ("anchor", "keeps_out_of_scope_level")
-FILES = ("common.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml", "followups.yaml")
+FILES = (
+    "common.yaml",
+    "red_flags.yaml",
+    "routines.yaml",
+    "tips.yaml",
+    "followups.yaml",
+    "foot_map.yaml",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class Knowledge:
     followups: FollowUpsFile = field(default_factory=FollowUpsFile)
     # The matcher's lexicon, question shapes and frames (knowledge/language/).
     language: Language | None = None
+    foot_map: FootMapFile = field(default_factory=FootMapFile)
 
     @property
     def entries(self) -> dict[str, tuple[Entry, ...]]:
@@ -110,12 +119,26 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     else:
         topics_file, topics_problem_list = load_topics_folder(directory)
     red_flags = load_red_flags(directory / "red_flags.yaml", flags_problems)
-    routines_file = load_routines(directory / "routines.yaml", routines_problems)
+    foot_map_problems = problems_for("foot_map.yaml")
+    if (directory / "foot_map.yaml").exists():
+        foot_map = load_foot_map(directory / "foot_map.yaml", foot_map_problems)
+    else:  # a base without its own map (e.g. a small test base) uses the packaged one
+        from bot.core.foot_zones import default_foot_map
+
+        foot_map = default_foot_map()
+    # a foot map that did not load is reported once, not again at every routine step
+    areas = {*foot_map.zone_ids, WHOLE_FOOT} if foot_map.areas else None
+    routines_file = load_routines(directory / "routines.yaml", routines_problems, areas)
     tips = load_tips(directory / "tips.yaml", tips_problems)
     entries_file, entry_problems = load_entries(directory / "entries", TOPIC_IDS)
     followups_problems = problems_for("followups.yaml")
     followups = load_followups(directory / "followups.yaml", followups_problems)
-    check_references(entries_file, set(topics_file.topics), set(routines_file.routines))
+    check_references(
+        entries_file,
+        set(topics_file.topics),
+        set(routines_file.routines),
+        foot_map.area_ids if foot_map.areas else None,
+    )
     # A knowledge base without its own language/ folder uses the shipped one.
     language_home = directory if (directory / LANGUAGE_FOLDER).is_dir() else DEFAULT_DIR
     language, language_problems = load_language(language_home, TOPIC_IDS)
@@ -131,6 +154,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         if checkable and ref not in entries_file.by_id:
             followups_problems.add(line, field_name, f"unknown entry {ref!r}")
     for problems in (
+        foot_map_problems,
         *topics_problem_list,
         *language_problems,
         flags_problems,
@@ -147,7 +171,15 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     # clean() serves the safety screen too, so the lexicon is installed with the rest.
     install(language.lexicon)
     return Knowledge(
-        directory, topics_file, red_flags, routines_file, tips, entries_file, followups, language
+        directory,
+        topics_file,
+        red_flags,
+        routines_file,
+        tips,
+        entries_file,
+        followups,
+        language=language,
+        foot_map=foot_map,
     )
 
 
@@ -158,6 +190,7 @@ __all__ = [
     "URGENT",
     "Entry",
     "FollowUpsFile",
+    "FootMapFile",
     "Knowledge",
     "KnowledgeError",
     "OutOfScope",

@@ -11,7 +11,7 @@ File shape::
         answer: <text>            # the direct answer first; at most 70 words; no caveat
         more: <text>              # optional: for "why?" / "tell me more"
         caveat: <text>            # optional: replaces the general caveat (names the midwife...)
-        area: kidneys             # optional: a foot-map area id
+        area: kidneys             # optional: an area id of knowledge/foot_map.yaml
         offer: routine:quick-calm # optional: what "yes please" does next
         action: tip               # optional: what the adapter does with the answer
         follow_ups: [...]         # optional: entry or topic ids
@@ -23,6 +23,7 @@ Cross-file references (follow-ups, offers, areas, routines) are checked by
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,13 +40,6 @@ from bot.core.knowledge.source import (
 MIN_ENTRY_QUESTIONS = 6
 MAX_ANSWER_WORDS = 70
 
-# The foot-map areas an entry may point at (``../shared/reference/foot-chart.md``).
-AREA_IDS: frozenset[str] = frozenset(
-    """head-brain pituitary sinuses teeth-jaw neck thyroid eyes ears chest-lungs heart
-    shoulder diaphragm solar-plexus liver gallbladder stomach pancreas spleen adrenals
-    kidneys bladder small-intestine large-intestine spine lower-back sciatic arm-elbow knee
-    hip reproductive lymph""".split()
-)
 # Offers and actions that are not entry ids; ``routine:<id>`` is checked separately.
 OFFER_WORDS: frozenset[str] = frozenset({"tip", "subscribe"})
 ACTION_WORDS: frozenset[str] = frozenset(
@@ -82,7 +76,7 @@ class _Ref:
     problems: Problems
     line: int
     field: str
-    kind: str  # "follow_up" | "offer" | "action"
+    kind: str  # "follow_up" | "offer" | "action" | "area"
     value: str
 
 
@@ -204,9 +198,8 @@ def _parse_entry(
         problems.add(raw.line_of("overview"), f"{where}.overview", "must be true or false")
         overview = False
     area = text_field(raw, "area", problems, where)
-    if area and area not in AREA_IDS:
-        problems.add(raw.line_of("area"), f"{where}.area", f"unknown foot-map area {area!r}")
-        area = ""
+    if area:  # checked against knowledge/foot_map.yaml once it is loaded
+        refs.append(_Ref(problems, raw.line_of("area"), f"{where}.area", "area", area))
     offer = text_field(raw, "offer", problems, where)
     if offer:
         refs.append(_Ref(problems, raw.line_of("offer"), f"{where}.offer", "offer", offer))
@@ -234,10 +227,23 @@ def _parse_entry(
     )
 
 
-def check_references(entries: EntriesFile, topic_ids: set[str], routine_ids: set[str]) -> None:
-    """Report follow-ups, offers and actions that point at nothing."""
+def check_references(
+    entries: EntriesFile,
+    topic_ids: set[str],
+    routine_ids: set[str],
+    area_ids: Collection[str] | None = None,
+) -> None:
+    """Report follow-ups, offers, actions and foot-map areas that point at nothing.
+
+    ``area_ids``: the areas of knowledge/foot_map.yaml (None: areas are not checked,
+    for a knowledge base whose foot map did not load).
+    """
     for ref in entries.refs:
         value = ref.value
+        if ref.kind == "area":
+            if area_ids is not None and value not in area_ids:
+                ref.problems.add(ref.line, ref.field, f"unknown foot-map area {value!r}")
+            continue
         if value.startswith(ROUTINE_PREFIX) and ref.kind in ("offer", "action"):
             if value[len(ROUTINE_PREFIX) :] not in routine_ids:
                 ref.problems.add(ref.line, ref.field, f"unknown routine {value!r}")
@@ -254,7 +260,6 @@ def check_references(entries: EntriesFile, topic_ids: set[str], routine_ids: set
 
 
 __all__ = [
-    "AREA_IDS",
     "MAX_ANSWER_WORDS",
     "MIN_ENTRY_QUESTIONS",
     "EntriesFile",

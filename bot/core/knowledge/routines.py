@@ -11,16 +11,16 @@ File shape::
         steps:
           - text: <an instruction in plain words>
             seconds: 30
-            area: solar-plexus     # a foot zone id, or whole-foot
+            area: solar-plexus     # a foot-map area or region id (foot_map.yaml), or whole-foot
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.foot_zones import AREA_IDS
 from bot.core.knowledge.source import (
     LocatedDict,
     LocatedList,
@@ -66,8 +66,14 @@ class RoutinesFile:
     routines: dict[str, Routine]
 
 
-def parse_routines(data: object, problems: Problems) -> RoutinesFile:
-    """Validate the parsed routines file."""
+def parse_routines(
+    data: object, problems: Problems, areas: Collection[str] | None = None
+) -> RoutinesFile:
+    """Validate the parsed routines file; ``areas``: the step areas allowed (foot map ids)."""
+    if areas is None:
+        from bot.core.foot_zones import AREA_IDS  # the packaged foot map
+
+        areas = AREA_IDS
     entries = top_level_list(data, "routines", problems, {"safety"})
     safety = ""
     if isinstance(data, LocatedDict):
@@ -98,11 +104,11 @@ def parse_routines(data: object, problems: Problems) -> RoutinesFile:
             if not check_fields(step, problems, step_where, _STEP_REQUIRED):
                 continue
             area = text_field(step, "area", problems, step_where)
-            if area and area not in AREA_IDS:
+            if area and area not in areas:
                 problems.add(
                     step.line_of("area"),
                     f"{step_where}.area",
-                    f"unknown area {area!r} (known: {', '.join(AREA_IDS)})",
+                    f"unknown area {area!r} (known: {', '.join(areas)})",
                 )
             steps.append(
                 Step(
@@ -135,6 +141,8 @@ def parse_routines(data: object, problems: Problems) -> RoutinesFile:
     return RoutinesFile(safety=safety, routines=routines)
 
 
-def load_routines(path: Path, problems: Problems) -> RoutinesFile:
+def load_routines(
+    path: Path, problems: Problems, areas: Collection[str] | None = None
+) -> RoutinesFile:
     """Read and validate ``path``."""
-    return parse_routines(read_yaml(path, problems), problems)
+    return parse_routines(read_yaml(path, problems), problems, areas)

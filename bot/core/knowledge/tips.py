@@ -25,7 +25,16 @@ from bot.core.knowledge.source import (
 )
 
 TIP_TAGS: frozenset[str] = frozenset(
-    {"technique", "relaxation", "sleep", "safety", "evidence", "self-care", "circulation"}
+    {
+        "technique",
+        "relaxation",
+        "sleep",
+        "safety",
+        "evidence",
+        "self-care",
+        "circulation",
+        "pain",
+    }
 )
 _REQUIRED = {"id", "text", "tags"}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")

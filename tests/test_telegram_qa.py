@@ -15,10 +15,10 @@ from telegram.error import BadRequest
 
 from bot.core.reply import ReplyKind
 from bot.telegram.app import build_application
+from bot.telegram.context import services_of
 from bot.telegram.keyboards import MAX_CALLBACK_BYTES, NONE_OF_THESE, topics_keyboard
 from bot.telegram.runner import REDACTED, RedactingFilter, install_redaction, redact
 from bot.telegram.sending import MAX_MESSAGE_LENGTH, send_text, split_text
-from bot.telegram.services import SERVICES_KEY, TOPIC_EXTRAS_KEY
 from tests.conftest import TEST_TOKEN
 from tests.support.recording_request import RecordingRequest, running_application
 
@@ -95,7 +95,7 @@ async def test_a_question_gets_the_answer_caveat_and_follow_up_buttons(app, api,
     topic = knowledge.topics["evidence"]
     question = "does reflexology really work? what do studies say?"
     [answer] = await converse(api, question)
-    expected = app.bot_data[SERVICES_KEY].companion.respond(question)  # the chosen entry
+    expected = services_of(app).companion.respond(question)  # the chosen entry
     assert expected.topic == topic.id
     assert first_sentence(expected.text) in answer["text"]
     assert knowledge.caveat.strip() in answer["text"]
@@ -115,7 +115,7 @@ BAND_EXAMPLES = (
 
 
 async def test_every_kind_of_reply_is_rendered_with_its_buttons(app, api) -> None:
-    companion = app.bot_data[SERVICES_KEY].companion
+    companion = services_of(app).companion
     kinds = set()
     for text in BAND_EXAMPLES:
         # The same turns in a chat of their own: the chat's context is mirrored.
@@ -142,7 +142,7 @@ async def test_a_button_press_is_answered_through_the_same_path(app, api, knowle
     answer = sent[1]
     assert first_sentence(knowledge.topic_answer("safety")) in answer["text"]
     assert knowledge.caveat.strip() in answer["text"]
-    typed = app.bot_data[SERVICES_KEY].companion.topic_reply("safety")
+    typed = services_of(app).companion.topic_reply("safety")
     assert answer["text"] == typed.text
 
 
@@ -223,7 +223,7 @@ async def test_a_5000_character_message_is_answered_within_telegram_limits(app, 
 async def test_a_long_reply_is_split_with_the_buttons_on_the_last_part(app, api) -> None:
     paragraph = "Reflexology is said to relax. " * 40  # ~1,200 characters
     text = "\n\n".join(f"{i}. {paragraph.strip()}" for i in range(8))  # ~9,700 characters
-    markup = topics_keyboard(app.bot_data[SERVICES_KEY].knowledge, ["sleep"])
+    markup = topics_keyboard(services_of(app).knowledge, ["sleep"])
     messages = await send_text(app.bot, CHAT, text, reply_markup=markup)
     sent = api.sent("sendMessage", CHAT)
     assert len(messages) == len(sent) >= 3
@@ -298,7 +298,7 @@ async def test_topic_extras_follow_the_answer(app, api, knowledge) -> None:
         seen.append(reply.topic)
         await context.bot.send_message(update.effective_chat.id, "extra for " + reply.topic)
 
-    extras = app.bot_data[TOPIC_EXTRAS_KEY]
+    extras = app.bot_data.topic_extras
     extras.setdefault("evidence", []).append(extra)
     api.push_callback(CHAT, "t:evidence")
     sent = await api.wait_for_sent("sendMessage", 2, chat_id=CHAT)
@@ -311,7 +311,7 @@ async def test_topic_extras_follow_the_answer(app, api, knowledge) -> None:
 async def test_a_failing_handler_is_logged_and_the_bot_keeps_going(
     app, api, knowledge, caplog, monkeypatch
 ) -> None:
-    companion = app.bot_data[SERVICES_KEY].companion
+    companion = services_of(app).companion
     real_respond = companion.respond
     calls = 0
 
@@ -397,5 +397,5 @@ async def test_each_chat_keeps_its_own_conversation(app, api, knowledge) -> None
     assert first_sentence(often) in follow_up["text"]
     [bladder] = await converse(api, "what about the bladder?", chat_id=CHAT + 1)
     assert first_sentence(knowledge.entry_by_id["map-bladder"].answer) in bladder["text"]
-    companion = app.bot_data[SERVICES_KEY].companion
+    companion = services_of(app).companion
     assert companion.contexts.get(f"tg:{CHAT}").entry == "session-how-often"

@@ -12,7 +12,8 @@ import time
 from typing import Any
 
 from bot.core.routines import step_seconds
-from bot.telegram.services import SERVICES_KEY, Services
+from bot.telegram.context import services_of as _services_of
+from bot.telegram.services import Services
 from tests.support.recording_request import Call, Upload
 
 CHAT = 42
@@ -20,9 +21,7 @@ ADMIN = 777  # in the ``settings`` fixture's admin_ids
 
 
 def services_of(app: Any) -> Services:
-    services = app.bot_data[SERVICES_KEY]
-    assert isinstance(services, Services)
-    return services
+    return _services_of(app)
 
 
 def callback_data(params: dict[str, Any]) -> list[str]:

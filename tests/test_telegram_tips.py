@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from bot.telegram import privacy
 from bot.telegram import tips as tips_feature
-from bot.telegram.services import SERVICES_KEY
+from bot.telegram.context import services_of
 
 NOW = datetime(2026, 5, 2, 12, 0, tzinfo=UTC)  # a Saturday, 14:00 in Berlin
 CHAT = 4242
@@ -23,11 +24,11 @@ def clock(app) -> dict[str, datetime]:
 
 
 def store(app):
-    return app.bot_data[SERVICES_KEY].store
+    return services_of(app).store
 
 
 def tip_texts(app) -> set[str]:
-    return {tip.text for tip in app.bot_data[SERVICES_KEY].knowledge.tips}
+    return {tip.text for tip in services_of(app).knowledge.tips}
 
 
 def buttons(params: dict[str, Any]) -> dict[str, str]:
@@ -179,12 +180,12 @@ async def test_forget_needs_confirmation(app, api, clock) -> None:
 
     await press(api, "forget:no")
     assert store(app).get(CHAT) is not None
-    assert api.sent("editMessageText", CHAT)[-1]["text"] == tips_feature.NOT_DELETED
+    assert api.sent("editMessageText", CHAT)[-1]["text"] == privacy.NOT_DELETED
 
     await say(api, "/forget")
     await press(api, "forget:yes")
     assert store(app).get(CHAT) is None
-    assert api.sent("editMessageText", CHAT)[-1]["text"] == tips_feature.FORGOTTEN
+    assert api.sent("editMessageText", CHAT)[-1]["text"] == privacy.FORGOTTEN
 
 
 async def test_forget_leaves_other_chats(app, api, clock) -> None:
@@ -290,7 +291,7 @@ async def test_typed_subscribe_and_stop_do_what_the_answer_says(app, api, clock)
 
 
 async def test_forget_also_clears_the_conversation_context(app, api, clock) -> None:
-    companion = app.bot_data[SERVICES_KEY].companion
+    companion = services_of(app).companion
     await say(api, "where is the kidney point")
     assert companion.contexts.get(f"tg:{CHAT}") is not None
     await say(api, "/forget")

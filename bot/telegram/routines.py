@@ -29,7 +29,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     JobQueue,
 )
 
@@ -50,10 +49,14 @@ from bot.core.routines import (
     step_text,
     stopped_text,
 )
+from bot.telegram import callbacks
+from bot.telegram.callbacks import RoutineControl, RoutineFeeling, RoutineStart
+from bot.telegram.context import BotContext
+from bot.telegram.feature import Feature, TopicExtra
 from bot.telegram.keyboards import topic_button
 from bot.telegram.pictures import send_foot_map
 from bot.telegram.sending import send_text
-from bot.telegram.services import Services, get_services
+from bot.telegram.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -82,23 +85,34 @@ def _open_feedback(services: Services) -> dict[int, str]:
 def routine_buttons(routines: list[Routine]) -> InlineKeyboardMarkup:
     """One button per routine."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button_label(r), callback_data=f"r:start:{r.id}")] for r in routines]
+        [
+            [
+                InlineKeyboardButton(
+                    button_label(r), callback_data=callbacks.pack(RoutineStart(r.id))
+                )
+            ]
+            for r in routines
+        ]
     )
 
 
 def control_buttons(paused: bool) -> InlineKeyboardMarkup:
     """Pause (or Resume), Next and Stop."""
+
+    def data(action: str) -> str:
+        return callbacks.pack(RoutineControl(action, ""))
+
     first = (
-        InlineKeyboardButton("▶️ Resume", callback_data="r:resume")
+        InlineKeyboardButton("▶️ Resume", callback_data=data("resume"))
         if paused
-        else InlineKeyboardButton("⏸ Pause", callback_data="r:pause")
+        else InlineKeyboardButton("⏸ Pause", callback_data=data("pause"))
     )
     return InlineKeyboardMarkup(
         [
             [
                 first,
-                InlineKeyboardButton("⏭ Next", callback_data="r:next"),
-                InlineKeyboardButton("⏹ Stop", callback_data="r:stop"),
+                InlineKeyboardButton("⏭ Next", callback_data=data("next")),
+                InlineKeyboardButton("⏹ Stop", callback_data=data("stop")),
             ]
         ]
     )
@@ -109,7 +123,9 @@ def feedback_buttons(routine_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(FEELING_LABELS[f], callback_data=f"fb:{routine_id}:{f}")
+                InlineKeyboardButton(
+                    FEELING_LABELS[f], callback_data=callbacks.pack(RoutineFeeling(routine_id, f))
+                )
                 for f in FEELINGS
             ]
         ]
@@ -119,19 +135,19 @@ def feedback_buttons(routine_id: str) -> InlineKeyboardMarkup:
 # -- running a routine ------------------------------------------------------------------
 
 
-def _job_queue(context: ContextTypes.DEFAULT_TYPE) -> JobQueue[Any]:
+def _job_queue(context: BotContext) -> JobQueue[Any]:
     job_queue = context.application.job_queue
     if job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
         raise RuntimeError("routines need python-telegram-bot[job-queue]")
     return job_queue
 
 
-def _cancel_job(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+def _cancel_job(context: BotContext, chat_id: int) -> None:
     for job in _job_queue(context).get_jobs_by_name(_job_name(chat_id)):
         job.schedule_removal()
 
 
-def _schedule(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun) -> None:
+def _schedule(context: BotContext, chat_id: int, run: RoutineRun) -> None:
     """(Re)schedule the job that moves ``run`` on when the current step's time is up."""
     _cancel_job(context, chat_id)
     _job_queue(context).run_once(
@@ -143,14 +159,14 @@ def _schedule(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun)
     )
 
 
-async def _send_step(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun) -> None:
+async def _send_step(context: BotContext, chat_id: int, run: RoutineRun) -> None:
     step = run.step
     if step is None:
         return
     text = step_text(run.routine, run.index)
     buttons = control_buttons(paused=False)
     if step.area in FOOT_ZONES:
-        services = get_services(context)
+        services = context.services
         await send_foot_map(
             context.bot, chat_id, services.foot_maps, step.area, caption=text, reply_markup=buttons
         )
@@ -158,9 +174,7 @@ async def _send_step(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: Rout
         await send_text(context.bot, chat_id, text, buttons, raise_errors=True)
 
 
-async def _show_current_step(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun
-) -> None:
+async def _show_current_step(context: BotContext, chat_id: int, run: RoutineRun) -> None:
     """Send the current step and schedule the next one; finish when there is none."""
     if run.finished:
         await _finish(context, chat_id, run)
@@ -171,22 +185,22 @@ async def _show_current_step(
     except Forbidden:
         # The person blocked the bot: nobody is listening any more.
         run.stop()
-        if _runs(get_services(context)).get(chat_id) is run:
+        if _runs(context.services).get(chat_id) is run:
             _stop(context, chat_id)
         return
     except TelegramError as exc:
         # Keep the pace even if one step could not be delivered.
         log.warning("routine step for chat %s not sent: %s", chat_id, exc)
     # Pause, Next or Stop may have been pressed while the step was being sent.
-    if _runs(get_services(context)).get(chat_id) is not run or run.index != index:
+    if _runs(context.services).get(chat_id) is not run or run.index != index:
         return
     run.restart_step()  # the step's time starts once it is on screen
     if not (run.finished or run.paused):
         _schedule(context, chat_id, run)
 
 
-async def _finish(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun) -> None:
-    services = get_services(context)
+async def _finish(context: BotContext, chat_id: int, run: RoutineRun) -> None:
+    services = context.services
     if _runs(services).get(chat_id) is run:
         del _runs(services)[chat_id]
     _cancel_job(context, chat_id)
@@ -199,11 +213,9 @@ async def _finish(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: Routine
     )
 
 
-async def start_routine(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, routine: Routine
-) -> RoutineRun:
+async def start_routine(context: BotContext, chat_id: int, routine: Routine) -> RoutineRun:
     """Start ``routine`` in ``chat_id``, replacing (and naming) any routine still running."""
-    services = get_services(context)
+    services = context.services
     runs = _runs(services)
     old = runs.get(chat_id)
     notice = ""
@@ -220,7 +232,7 @@ async def start_routine(
     return run
 
 
-async def step_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def step_due(context: BotContext) -> None:
     """Move a routine to its next step when the current one's time is up."""
     job = context.job
     assert job is not None and job.chat_id is not None
@@ -229,7 +241,7 @@ async def step_due(context: ContextTypes.DEFAULT_TYPE) -> None:
     run, index = job.data  # type: ignore[misc]  # PTB types job.data as object
     chat_id = job.chat_id
     # A stale job (the run was paused, skipped, stopped or replaced) does nothing.
-    if _runs(get_services(context)).get(chat_id) is not run or run.index != index:
+    if _runs(context.services).get(chat_id) is not run or run.index != index:
         return
     if run.paused or run.finished:
         return
@@ -237,8 +249,8 @@ async def step_due(context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show_current_step(context, chat_id, run)
 
 
-def _stop(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> RoutineRun | None:
-    run = _runs(get_services(context)).pop(chat_id, None)
+def _stop(context: BotContext, chat_id: int) -> RoutineRun | None:
+    run = _runs(context.services).pop(chat_id, None)
     _cancel_job(context, chat_id)
     if run is None or not run.stop():
         return None
@@ -248,13 +260,13 @@ def _stop(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> RoutineRun | None
 # -- handlers ---------------------------------------------------------------------------
 
 
-async def routine_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def routine_command(update: Update, context: BotContext) -> None:
     """Offer the routines as buttons; ``/routine <id>`` starts one directly."""
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None:
         return
-    knowledge = get_services(context).knowledge
+    knowledge = context.services.knowledge
     if context.args:
         routine = knowledge.routines.get(context.args[0].lower())
         if routine is not None:
@@ -263,18 +275,18 @@ async def routine_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await offer_routines(update, context)
 
 
-async def offer_routines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def offer_routines(update: Update, context: BotContext) -> None:
     """Send the list of routines with a button for each."""
     chat = update.effective_chat
     if chat is None:
         return
-    routines = list(get_services(context).knowledge.routines.values())
+    routines = list(context.services.knowledge.routines.values())
     await send_text(
         context.bot, chat.id, menu_text(routines) + "\n\nPick one:", routine_buttons(routines)
     )
 
 
-async def stop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stop_command(update: Update, context: BotContext) -> None:
     """Stop the routine running in this chat."""
     chat = update.effective_chat
     if chat is None:
@@ -294,17 +306,16 @@ async def _edit_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> 
         log.debug("buttons not edited: %s", exc)
 
 
-async def routine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def routine_button(update: Update, context: BotContext) -> None:
     """Start, pause, resume, skip or stop a routine from its buttons."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None or not query.data:
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or chat is None or payload is None:
         return
-    _, _, rest = query.data.partition(":")
-    action, _, argument = rest.partition(":")
-    services = get_services(context)
-    if action == "start":
-        routine = services.knowledge.routines.get(argument)
+    services = context.services
+    if isinstance(payload, RoutineStart):
+        routine = services.knowledge.routines.get(payload.routine)
         if routine is None:
             await query.answer("That routine is no longer available.")
             await offer_routines(update, context)
@@ -312,6 +323,9 @@ async def routine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer(f"Starting {routine.title}")
         await start_routine(context, chat.id, routine)
         return
+    if not isinstance(payload, RoutineControl):
+        return
+    action = payload.action
     run = _runs(services).get(chat.id)
     if run is None or run.finished:
         await query.answer(NOTHING_RUNNING)
@@ -342,14 +356,15 @@ async def routine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer()
 
 
-async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feedback_button(update: Update, context: BotContext) -> None:
     """Count a "How do you feel?" answer (aggregate only) and reply kindly."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None or not query.data:
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or chat is None or not isinstance(payload, RoutineFeeling):
         return
-    _, routine_id, feeling = [*query.data.split(":", 2), "", ""][:3]
-    services = get_services(context)
+    routine_id, feeling = payload.routine, payload.feeling
+    services = context.services
     if routine_id not in services.knowledge.routines or feeling not in FEELINGS:
         await query.answer()
         return
@@ -369,13 +384,13 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await send_text(context.bot, chat.id, feedback_reply(feeling), markup)
 
 
-async def routine_stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def routine_stats_command(update: Update, context: BotContext) -> None:
     """Show the aggregate "How do you feel?" counts (admins only)."""
     chat = update.effective_chat
     user = update.effective_user
     if chat is None:
         return
-    services = get_services(context)
+    services = context.services
     if user is None or user.id not in services.settings.admin_ids:
         await send_text(context.bot, chat.id, "Sorry, that command is for the bot's admins.")
         return
@@ -391,59 +406,58 @@ async def routine_stats_command(update: Update, context: ContextTypes.DEFAULT_TY
 # -- after a topic's answer -------------------------------------------------------------
 
 
-async def routine_topic_extra(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
-) -> None:
+async def routine_topic_extra(update: Update, context: BotContext, reply: Reply) -> None:
     """After the ``routine`` topic's answer: the routines as buttons."""
     await offer_routines(update, context)
 
 
-async def foot_map_topic_extra(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
-) -> None:
+async def foot_map_topic_extra(update: Update, context: BotContext, reply: Reply) -> None:
     """After the ``foot-map`` topic's answer: the chart itself."""
     chat = update.effective_chat
     if chat is None:
         return
     try:
-        await send_foot_map(context.bot, chat.id, get_services(context).foot_maps)
+        await send_foot_map(context.bot, chat.id, context.services.foot_maps)
     except TelegramError as exc:  # the answer itself was sent; the picture is a bonus
         log.warning("foot map not sent to chat %s: %s", chat.id, exc)
 
 
-# -- the feature contract (bot/telegram/app.py) -----------------------------------------
+# -- the feature contract (bot/telegram/feature.py) -------------------------------------
 
 
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """Commands and buttons of the routines feature."""
-    return [
-        CommandHandler("routine", routine_command),
-        CommandHandler("stop", stop_command),
-        CommandHandler("routinestats", routine_stats_command),
-        CallbackQueryHandler(routine_button, pattern=r"^r:"),
-        CallbackQueryHandler(feedback_button, pattern=r"^fb:"),
-    ]
+class RoutinesFeature(Feature):
+    """/routine, /stop, /routinestats and the routine buttons."""
 
+    name = "routines"
 
-def commands() -> list[BotCommand]:
-    """Menu entries (``/routinestats`` is for admins and stays out of the menu)."""
-    return [
-        BotCommand("routine", "A guided self-massage routine (3-10 min)"),
-        BotCommand("stop", "Stop the running routine"),
-    ]
+    def handlers(self) -> list[BaseHandler[Any, Any, Any]]:
+        """Commands and buttons of the routines feature."""
+        return [
+            CommandHandler("routine", routine_command),
+            CommandHandler("stop", stop_command),
+            CommandHandler("routinestats", routine_stats_command),
+            CallbackQueryHandler(
+                routine_button, pattern=callbacks.matches((RoutineStart, RoutineControl))
+            ),
+            CallbackQueryHandler(feedback_button, pattern=callbacks.matches(RoutineFeeling)),
+        ]
 
+    def commands(self) -> list[BotCommand]:
+        """Menu entries (``/routinestats`` is for admins and stays out of the menu)."""
+        return [
+            BotCommand("routine", "A guided self-massage routine (3-10 min)"),
+            BotCommand("stop", "Stop the running routine"),
+        ]
 
-def topic_extras() -> dict[str, Any]:
-    """Extra sends after the ``routine`` and ``foot-map`` answers."""
-    return {"routine": routine_topic_extra, "foot-map": foot_map_topic_extra}
+    def topic_extras(self) -> dict[str, TopicExtra]:
+        """Extra sends after the ``routine`` and ``foot-map`` answers."""
+        return {"routine": routine_topic_extra, "foot-map": foot_map_topic_extra}
 
 
 __all__ = [
-    "commands",
+    "RoutinesFeature",
     "control_buttons",
     "feedback_buttons",
-    "handlers",
     "routine_buttons",
     "start_routine",
-    "topic_extras",
 ]

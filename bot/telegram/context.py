@@ -29,6 +29,7 @@ class LiveRoutine:
     token: str  # in the buttons' callback data: a button of an older run is stale
     message_id: int | None = None
     has_photo: bool = False  # the live message is a picture whose caption is edited
+    zone: str | None = None  # the chart variant it shows (None: the whole map)
 
 
 @dataclass
@@ -40,7 +41,7 @@ class BotData:
     commands: list[BotCommand] = field(default_factory=list)  # the menu, for /help
     topic_extras: dict[str, list[TopicExtra]] = field(default_factory=dict)
     routines: dict[int, LiveRoutine] = field(default_factory=dict)  # chat id -> live routine
-    feedback_open: dict[int, str] = field(default_factory=dict)  # chat id -> routine token
+    feedback_open: dict[int, str] = field(default_factory=dict)  # chat id -> routine id
     awaiting_zone: set[int] = field(default_factory=set)  # chats asked to share a location
 
     @property

@@ -410,6 +410,8 @@ class FakeBotApi:
             fault = "blocked"  # recorded as failed, so ``sent()`` lists only what arrived
         call = Call(method, params, fault, files)
         self.calls.append(call)
+        if files and method == "editMessageMedia":
+            params = {**params, "_files": files}  # attach:// names refer to these
         if fault == "429":
             return _error(
                 429,
@@ -462,8 +464,22 @@ class FakeBotApi:
             return _ok(True)
         if method in _TRUE_METHODS:
             return _ok(True)
-        if method in {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}:
+        if method in {
+            "editMessageText",
+            "editMessageReplyMarkup",
+            "editMessageCaption",
+            "editMessageMedia",
+        }:
             return _ok(self._edit(method, params))
+        if method == "answerInlineQuery":
+            results = params.get("results")
+            if isinstance(results, str):
+                results = json.loads(results)
+            if not isinstance(results, list) or len(results) > 50:
+                raise _BadRequest("RESULTS_TOO_MUCH")
+            if len({r.get("id") for r in results}) != len(results):
+                raise _BadRequest("RESULT_ID_DUPLICATE")
+            return _ok(True)
         if method == "getChat":
             if chat_id is None:
                 raise _BadRequest("chat not found")
@@ -583,7 +599,36 @@ class FakeBotApi:
                 raise _BadRequest("MESSAGE_TOO_LONG")
             edited["text"] = text
         if method == "editMessageCaption":
-            edited["caption"] = str(params.get("caption") or "")
+            if "photo" not in message:
+                raise _BadRequest("there is no caption in the message to edit")
+            caption = str(params.get("caption") or "")
+            if len(caption) > MAX_CAPTION:
+                raise _BadRequest("message caption is too long")
+            edited["caption"] = caption
+        if method == "editMessageMedia":
+            # Telegram cannot turn a text message into a photo: only media is replaced.
+            if "photo" not in message:
+                raise _BadRequest("there is no media in the message to edit")
+            media = params.get("media")
+            if isinstance(media, str):
+                media = json.loads(media)
+            if not isinstance(media, dict) or media.get("type") != "photo":
+                raise _BadRequest("MEDIA_INVALID")
+            source = str(media.get("media") or "")
+            if source.startswith("attach://"):
+                upload = params.get("_files", {}).get(source.removeprefix("attach://"))
+                if upload is None or not upload.content:
+                    raise _BadRequest("IMAGE_PROCESS_FAILED")
+                file_id = f"photo-file-{next(self._file_ids)}"
+            else:
+                file_id = source
+            edited["photo"] = [
+                {"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": 800, "height": 800}
+            ]
+            caption = str(media.get("caption") or "")
+            if len(caption) > MAX_CAPTION:
+                raise _BadRequest("message caption is too long")
+            edited["caption"] = caption
         markup = params.get("reply_markup")
         if isinstance(markup, str):
             markup = json.loads(markup)

@@ -166,7 +166,6 @@ async def test_a_stale_button_is_answered_with_the_topic_list(app, api) -> None:
         ("push_sticker", "stickers"),
         ("push_photo", "pictures"),
         ("push_voice", "voice messages"),
-        ("push_location", "locations"),
         ("push_document", "files"),
     ],
 )

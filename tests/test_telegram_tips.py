@@ -104,7 +104,7 @@ async def test_daily_after_todays_time_sends_todays_tip_once(app, api, clock) ->
 @pytest.mark.parametrize("args", ["/daily 25:00", "/daily soon", "/daily 9 30"])
 async def test_daily_bad_arguments_answer_with_usage(app, api, clock, args: str) -> None:
     reply = await say(api, args)
-    assert reply["text"].startswith("Usage: /daily [HH:MM|off]")
+    assert reply["text"].startswith("Usage: /daily [time|off]")
     assert store(app).get(CHAT) is None
 
 
@@ -297,3 +297,68 @@ async def test_forget_also_clears_the_conversation_context(app, api, clock) -> N
     await say(api, "/forget")
     await press(api, "forget:yes")
     assert companion.contexts.get(f"tg:{CHAT}") is None
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [("/daily 7pm", "19:00"), ("/daily 19:30", "19:30"), ("/daily 7.30am", "07:30"),
+     ("/daily 7 pm", "19:00")],
+)  # fmt: skip
+async def test_daily_understands_times_in_words(app, api, clock, command, expected) -> None:
+    reply = await say(api, command)
+    sub = store(app).get(CHAT)
+    assert (sub.subscribed, sub.daily_time) == (True, expected)
+    assert f"every day at {expected} (UTC)" in reply["text"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [("send me a tip every morning at 8", "08:00"), ("daily tips at 9 please", "09:00")],
+)
+async def test_subscribing_in_a_sentence_uses_its_time(app, api, clock, sentence, expected):
+    reply = await say(api, sentence)
+    sub = store(app).get(CHAT)
+    assert (sub.subscribed, sub.daily_time) == (True, expected)
+    # The confirmation is the answer: no "tell me the time" before it.
+    assert reply["text"].startswith(f"Daily tips are on: one tip every day at {expected}")
+
+
+async def test_an_impossible_time_gets_the_usage_and_subscribes_nobody(app, api, clock):
+    for text in ("/daily 25pm", "daily tips at 25pm"):
+        reply = await say(api, text)
+        assert reply["text"].startswith("Usage: /daily [time|off]"), text
+        assert "7pm" in reply["text"]
+    assert store(app).get(CHAT) is None
+
+
+async def test_subscribing_asks_the_zone_with_likely_buttons_and_other(app, api, clock):
+    api.language_codes[CHAT] = "de"
+    reply = await say(api, "/daily 7pm")
+    data = list(buttons(reply))
+    assert data[:3] == ["tz:Europe/Berlin", "tz:Europe/Vienna", "tz:Europe/Zurich"]
+    assert data[-1] == "tz:?" and buttons(reply)["tz:?"] == "Other..."
+    await press(api, "tz:Europe/Berlin")
+    assert store(app).get(CHAT).timezone == "Europe/Berlin"
+    # Once a zone is set, subscribing again asks nothing.
+    again = await say(api, "/daily 8pm")
+    assert "reply_markup" not in again
+
+
+async def test_other_zone_offers_a_location_button_and_a_location_sets_the_zone(
+    app, api, clock
+) -> None:
+    await say(api, "/daily 7pm")
+    await press(api, "tz:?")
+    other = api.sent("sendMessage", CHAT)[-1]
+    assert "/timezone" in other["text"]
+    [[button]] = other["reply_markup"]["keyboard"]
+    assert button["request_location"] is True
+    api.push_location(CHAT, latitude=50.45, longitude=30.52)  # Kyiv
+    await api.wait_for(lambda _c: store(app).get(CHAT).timezone == "Europe/Kyiv")
+    await api.wait_until_idle(quiet=0.05)
+    confirmation = api.sent("sendMessage", CHAT)[-1]
+    assert "Time zone set to Europe/Kyiv" in confirmation["text"]
+    assert confirmation["reply_markup"] == {"remove_keyboard": True}
+    api.push_location(CHAT, latitude=0.0, longitude=-30.0)  # the Atlantic
+    await api.wait_for(lambda _c: "could not find" in api.sent("sendMessage", CHAT)[-1]["text"])
+    assert store(app).get(CHAT).timezone == "Europe/Kyiv"

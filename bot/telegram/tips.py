@@ -40,7 +40,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from telegram import BotCommand, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    BotCommand,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -48,9 +58,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    MessageHandler,
+    filters,
 )
 
 from bot.core.reply import Reply
+from bot.core.times import BadTime, find_time, likely_zones, parse_time, zone_at
 from bot.core.tips import (
     due_date,
     next_due,
@@ -93,13 +106,25 @@ COMMON_ZONES = (
 )
 
 DAILY_USAGE = (
-    "Usage: /daily [HH:MM|off]\n"
-    "/daily turns daily tips on, /daily 21:30 sets the time, /daily off stops them."
+    "Usage: /daily [time|off]\n"
+    "/daily turns daily tips on; /daily 7pm, /daily 19:30 or /daily 7.30am sets the time; "
+    "/daily off stops them."
 )
 TIMEZONE_USAGE = "Usage: /timezone <Area/City>, for example /timezone Europe/Berlin"
 NO_ZONE_NOTE = (
-    "You have not set a time zone, so I use UTC. Set yours with /timezone, "
-    "for example /timezone Europe/Berlin."
+    "You have not set a time zone, so I use UTC. Which one is yours? Pick it below, or set "
+    "it with /timezone, for example /timezone Europe/Berlin."
+)
+OTHER_ZONE_LABEL = "Other..."
+OTHER_ZONE_TEXT = (
+    "Send /timezone and your city or zone, for example /timezone Berlin or "
+    "/timezone America/New_York. Or share your location: I only use it to look up the "
+    "time zone and do not keep it."
+)
+SHARE_LOCATION_LABEL = "📍 Share my location"
+NO_ZONE_THERE = (
+    "I could not find a time zone for that place (at sea, perhaps?). Try /timezone "
+    "and your city instead."
 )
 
 
@@ -227,6 +252,18 @@ def zones_keyboard(requester: int | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
+def likely_zones_keyboard(
+    language_code: str | None, requester: int | None = None
+) -> InlineKeyboardMarkup:
+    """A few zones likely for the person's language, plus "Other..."."""
+    buttons = [zone_button(name, requester) for name in likely_zones(language_code)]
+    other = callbacks.pack(ZonePick(callbacks.OTHER_ZONE, requester))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(
+        [*rows, [InlineKeyboardButton(OTHER_ZONE_LABEL, callback_data=other)]]
+    )
+
+
 def tip_keyboard(subscribed: bool) -> InlineKeyboardMarkup:
     """Buttons under a tip: another one, and the subscription if not subscribed."""
     row = [InlineKeyboardButton("Another tip", callback_data=callbacks.pack(TipAction("next")))]
@@ -250,7 +287,7 @@ def subscribed_text(sub: Subscription, now: datetime, today_follows: bool = Fals
         text += f"\nNext tip: {_when(sub, now)}."
     if not sub.timezone:
         text += f"\n\n{NO_ZONE_NOTE}"
-    text += "\n\nChange the time: /daily HH:MM · stop: /daily off"
+    text += "\n\nChange the time: /daily 7pm · stop: /daily off"
     return text
 
 
@@ -262,11 +299,15 @@ async def _subscribe(
     chat_id: int,
     daily_time: str | None = None,
     confirm: Callable[[Subscription, bool], Awaitable[Any]] | None = None,
+    *,
+    update: Update | None = None,
 ) -> Subscription:
     """Subscribe and confirm; if today's time has already passed, today's tip follows.
 
     That tip is claimed like a scheduled one (so the dispatcher never sends a second
-    one today) and the claim is released if it could not be sent.
+    one today) and the claim is released if it could not be sent. With no time zone
+    set, the confirmation asks for one: likely zones for the person's language (from
+    ``update``) and "Other...".
     """
     services = context.services
     now = _now(context)
@@ -275,7 +316,13 @@ async def _subscribe(
     claim = services.store.claim_day(chat_id, day.isoformat()) if day is not None else None
     sub = services.store.get(chat_id) or sub
     if confirm is None:
-        await send_text(context.bot, chat_id, subscribed_text(sub, now, claim is not None))
+        markup = None
+        if not sub.timezone:
+            user = update.effective_user if update is not None else None
+            requester = requester_of(update) if update is not None else None
+            markup = likely_zones_keyboard(user.language_code if user else None, requester)
+        text = subscribed_text(sub, now, claim is not None)
+        await send_text(context.bot, chat_id, text, markup)
     else:
         await confirm(sub, claim is not None)
     if claim is not None and day is not None:
@@ -325,20 +372,17 @@ async def daily(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    args = context.args or []
-    if len(args) > 1:
-        await send_text(context.bot, chat.id, DAILY_USAGE)
-        return
-    if args and args[0].lower() in {"off", "stop", "no"}:
+    words = " ".join(context.args or []).strip()
+    if words.lower() in {"off", "stop", "no"}:
         await _send_unsubscribed(update, context)
         return
     daily_time = None
-    if args:
-        daily_time = parse_daily_time(args[0])
+    if words:
+        daily_time = parse_time(words)
         if daily_time is None:
             await send_text(context.bot, chat.id, DAILY_USAGE)
             return
-    await _subscribe(context, chat.id, daily_time)
+    await _subscribe(context, chat.id, daily_time, update=update)
 
 
 async def subscribe_and_confirm(update: Update, context: BotContext) -> None:
@@ -346,7 +390,7 @@ async def subscribe_and_confirm(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await _subscribe(context, chat.id)
+    await _subscribe(context, chat.id, update=update)
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -427,7 +471,7 @@ async def tip_button(update: Update, context: BotContext) -> None:
     services = context.services
     if payload.action == "daily":
         await query.answer("Daily tips are on")
-        await _subscribe(context, chat.id)
+        await _subscribe(context, chat.id, update=update)
         return
     await query.answer()
     text = _next_tip(services, chat.id)
@@ -483,6 +527,10 @@ async def timezone_button(update: Update, context: BotContext) -> None:
         return
     if not await pressed_by_requester(update, payload.requester):
         return
+    if payload.zone == callbacks.OTHER_ZONE:
+        await query.answer()
+        await _ask_other_zone(update, context)
+        return
     name = resolve_timezone(payload.zone)
     if name is None:
         await query.answer("That button is out of date.")
@@ -491,13 +539,64 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     await _edit(update, _set_zone(context.services.store, chat.id, name, _now(context)))
 
 
+async def _ask_other_zone(update: Update, context: BotContext) -> None:
+    """How to name another zone; in a private chat, also a button to share the location."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    markup: ReplyKeyboardMarkup | None = None
+    if chat.type == ChatType.PRIVATE:  # Telegram offers location buttons only there
+        button = KeyboardButton(SHARE_LOCATION_LABEL, request_location=True)
+        markup = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    await send_text(context.bot, chat.id, OTHER_ZONE_TEXT, markup)
+
+
+async def location_shared(update: Update, context: BotContext) -> None:
+    """Set the time zone from a shared location (looked up offline, the place not kept)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.location is None:
+        return
+    where = message.location
+    name = await asyncio.to_thread(zone_at, where.latitude, where.longitude)
+    if name is None:
+        await send_text(context.bot, chat.id, NO_ZONE_THERE, ReplyKeyboardRemove())
+        return
+    text = _set_zone(context.services.store, chat.id, name, _now(context))
+    await send_text(context.bot, chat.id, text, ReplyKeyboardRemove())
+
+
+async def take_over_subscription(update: Update, context: BotContext, reply: Reply) -> bool:
+    """ "Daily tips at 9 please": subscribe at the time the message names, in place of the
+    answer that asks for a time. True when it did (or answered an impossible time)."""
+    message = update.message
+    chat = update.effective_chat
+    if (
+        reply.topic != "tip"
+        or reply.action not in {"subscribe", "set-time"}
+        or message is None
+        or not message.text
+        or chat is None
+    ):
+        return False
+    try:
+        daily_time = find_time(message.text)
+    except BadTime:
+        await send_text(context.bot, chat.id, DAILY_USAGE)
+        return True
+    if daily_time is None:
+        return False
+    await _subscribe(context, chat.id, daily_time, update=update)
+    return True
+
+
 async def tip_extra(update: Update, context: BotContext, reply: Reply) -> None:
     """After the tip topic's answer: what its entry says was done (subscribe, stop), else a
     tip now and the subscription offer, as /tip does."""
     action = reply.action
     chat = update.effective_chat
     if action == "subscribe" and chat is not None:
-        await _subscribe(context, chat.id)
+        await _subscribe(context, chat.id, update=update)
     elif action == "unsubscribe":
         await _send_unsubscribed(update, context)
     elif action == "set-time" and chat is not None:
@@ -620,6 +719,7 @@ class TipsFeature(Feature):
             CallbackQueryHandler(tip_button, pattern=callbacks.matches(TipAction)),
             CallbackQueryHandler(settings_button, pattern=callbacks.matches(SettingsAction)),
             CallbackQueryHandler(timezone_button, pattern=callbacks.matches(ZonePick)),
+            MessageHandler(filters.UpdateType.MESSAGE & filters.LOCATION, location_shared),
             ChatMemberHandler(bot_blocked, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
 
@@ -627,7 +727,7 @@ class TipsFeature(Feature):
         """Menu entries for the tips commands."""
         return [
             BotCommand("tip", "A tip now"),
-            BotCommand("daily", "Daily tips: /daily, /daily 21:30, /daily off"),
+            BotCommand("daily", "Daily tips: /daily, /daily 7pm, /daily off"),
             BotCommand("timezone", "Set your time zone, e.g. /timezone Europe/Berlin"),
             BotCommand("settings", "Your daily-tip settings"),
             BotCommand("unsubscribe", "Stop daily tips"),
@@ -636,6 +736,10 @@ class TipsFeature(Feature):
     def topic_extras(self) -> dict[str, TopicExtra]:
         """A tip and the subscription offer after the ``tip`` topic's answer."""
         return {"tip": tip_extra}
+
+    async def take_over(self, update: Update, context: BotContext, reply: Reply) -> bool:
+        """ "Send me a tip every morning at 8" subscribes at 08:00."""
+        return await take_over_subscription(update, context, reply)
 
     async def post_init(self, application: Any) -> None:
         """Start the daily-tip dispatcher."""

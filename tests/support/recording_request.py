@@ -154,6 +154,9 @@ class FakeBotApi:
         self.slow_seconds = 1.0  # delay of an injected "slow" answer
         self.max_long_poll = MAX_LONG_POLL
         self.blocked_chats: set[int] = set()
+        # Per user id: what Telegram says of the sender (default "Tester", "en").
+        self.first_names: dict[int, str] = {}
+        self.language_codes: dict[int, str] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -174,7 +177,12 @@ class FakeBotApi:
         return update
 
     def _user(self, user_id: int) -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": "Tester", "language_code": "en"}
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": self.first_names.get(user_id, "Tester"),
+            "language_code": self.language_codes.get(user_id, "en"),
+        }
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id < 0:
@@ -255,9 +263,15 @@ class FakeBotApi:
         voice = {"file_id": "voice-1", "file_unique_id": "voice-u1", "duration": 3}
         return self.push_update({"message": self._user_message(chat_id, user_id, voice=voice)})
 
-    def push_location(self, chat_id: int, user_id: int | None = None) -> dict[str, Any]:
-        """Queue a location message."""
-        location = {"latitude": 51.5, "longitude": -0.12}
+    def push_location(
+        self,
+        chat_id: int,
+        user_id: int | None = None,
+        latitude: float = 51.5,
+        longitude: float = -0.12,
+    ) -> dict[str, Any]:
+        """Queue a location message (default: London)."""
+        location = {"latitude": latitude, "longitude": longitude}
         return self.push_update(
             {"message": self._user_message(chat_id, user_id, location=location)}
         )

@@ -29,6 +29,7 @@ from bot.core.knowledge import Knowledge
 from bot.storage import DB_FILENAME
 from bot.telegram.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
 from bot.telegram.feature import Feature
+from bot.telegram.inline import InlineFeature
 from bot.telegram.privacy import PrivacyFeature
 from bot.telegram.qa import QAFeature
 from bot.telegram.routines import RoutinesFeature
@@ -44,7 +45,14 @@ ERROR_TEXT = "Sorry, something went wrong on my side. Please try again in a mome
 
 def features() -> list[Feature]:
     """Every feature, in registration order; Q&A last (its text handler catches all)."""
-    return [StartFeature(), RoutinesFeature(), TipsFeature(), PrivacyFeature(), QAFeature()]
+    return [
+        StartFeature(),
+        RoutinesFeature(),
+        TipsFeature(),
+        PrivacyFeature(),
+        InlineFeature(),
+        QAFeature(),
+    ]
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):

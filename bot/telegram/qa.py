@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -26,9 +26,10 @@ from telegram.ext import (
 from bot.core.conversation import telegram_key
 from bot.core.reply import Reply, ReplyKind
 from bot.telegram import callbacks
-from bot.telegram.callbacks import AllTopics, NoneOfThese, TopicPick
+from bot.telegram.callbacks import AllTopics, Helpful, NoneOfThese, TopicPick
 from bot.telegram.context import BotContext
 from bot.telegram.feature import Feature
+from bot.telegram.formatting import PARSE_MODE, escape, reply_html
 from bot.telegram.keyboards import suggestions_keyboard, topics_keyboard
 from bot.telegram.sending import send_text
 
@@ -51,6 +52,10 @@ NOT_TEXT = (
     "reflexology in words, or pick a topic with /topics."
 )
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
+TOPICS_BUTTON = "📚 Topics"
+DID_THIS_HELP = "Did this help?"
+THANKS_FOR_VOTE = "Thank you for telling me!"
+ADMINS_ONLY = "Sorry, that command is for the bot's admins."
 UNAVAILABLE = "Sorry, I can't answer that one right now. Please try again later."
 
 _MEDIA = {
@@ -91,20 +96,25 @@ async def send_reply(update: Update, context: BotContext, reply: Reply) -> None:
     if chat is None:
         return
     services = context.services
+    await _typing(context, chat.id)
     if reply.kind is ReplyKind.ANSWER and not reply.urgent:
         for feature in context.bot_data.features:
             if await feature.take_over(update, context, reply):
                 return
+    text = reply_html(reply.text, _caveats(context, reply))
     if reply.kind is ReplyKind.URGENT or reply.urgent:
         # Safety first and undistracted: no buttons, no extras.
-        await send_text(context.bot, chat.id, reply.text)
+        await send_text(context.bot, chat.id, text, parse_mode=PARSE_MODE)
         return
     markup = suggestions_keyboard(
         services.knowledge,
         reply.suggestions,
         none_of_these=reply.kind is ReplyKind.CLARIFY,
     )
-    await send_text(context.bot, chat.id, reply.text, reply_markup=markup)
+    if reply.kind is ReplyKind.ANSWER:
+        markup = with_feedback_row(markup, reply.entry or reply.topic)
+        text = f"{text}\n\n<i>{escape(DID_THIS_HELP)}</i>"
+    await send_text(context.bot, chat.id, text, reply_markup=markup, parse_mode=PARSE_MODE)
     if reply.kind is not ReplyKind.ANSWER or reply.topic is None:
         return
     extras = context.bot_data.topic_extras.get(reply.topic, [])
@@ -113,6 +123,34 @@ async def send_reply(update: Update, context: BotContext, reply: Reply) -> None:
             await extra(update, context, reply)
         except TelegramError as exc:
             log.error("extra for topic %s failed in chat %s: %s", reply.topic, chat.id, exc)
+
+
+async def _typing(context: BotContext, chat_id: int) -> None:
+    """ "typing..." while the answer is composed (best effort: never holds the answer up)."""
+    try:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError as exc:
+        log.debug("chat action failed: %s", exc)
+
+
+def _caveats(context: BotContext, reply: Reply) -> list[str]:
+    """The caveats a reply may end with (shown in italics)."""
+    knowledge = context.services.knowledge
+    entry = knowledge.entry_by_id.get(reply.entry) if reply.entry else None
+    return [knowledge.caveat, entry.caveat if entry else ""]
+
+
+def with_feedback_row(
+    markup: InlineKeyboardMarkup | None, answered: str | None
+) -> InlineKeyboardMarkup:
+    """``markup`` plus a last row: back to the topics, and "did this help?" 👍 👎."""
+    rows = [list(row) for row in markup.inline_keyboard] if markup else []
+    row = [InlineKeyboardButton(TOPICS_BUTTON, callback_data=callbacks.pack(AllTopics()))]
+    if answered:
+        for helped, label in ((True, "👍"), (False, "👎")):
+            data = callbacks.pack(Helpful(answered, helped))
+            row.append(InlineKeyboardButton(label, callback_data=data))
+    return InlineKeyboardMarkup([*rows, row])
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -146,11 +184,6 @@ async def _answer_text(update: Update, context: BotContext, text: str) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    if len(text) > 200:  # a long read: show that something is happening
-        try:
-            await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-        except TelegramError as exc:
-            log.debug("chat action failed: %s", exc)
     # Per chat: "why?" or "what about in pregnancy?" is read against this chat's last answer.
     reply = context.services.companion.respond(text, chat=telegram_key(chat.id))
     await send_reply(update, context, reply)
@@ -185,6 +218,61 @@ async def topic_button(update: Update, context: BotContext) -> None:
         await send_text(context.bot, chat.id, UNAVAILABLE, reply_markup=keyboard)
         return
     await send_reply(update, context, services.companion.choose(topic_id, telegram_key(chat.id)))
+
+
+async def vote_button(update: Update, context: BotContext) -> None:
+    """Count a 👍 or 👎 under an answer (per entry, no user id) and take the vote buttons off."""
+    query = update.callback_query
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or not isinstance(payload, Helpful):
+        return
+    knowledge = context.services.knowledge
+    if payload.entry not in knowledge.entry_by_id and payload.entry not in knowledge.topics:
+        await _answer_quietly(update)
+        return
+    context.services.store.record_answer_vote(payload.entry, payload.helped)
+    await _answer_quietly(update, THANKS_FOR_VOTE)
+    message = query.message
+    markup = getattr(message, "reply_markup", None)
+    if markup is None:
+        return
+    # Keep the follow-ups and "Topics"; without 👍 👎 a second press cannot count twice.
+    rows = [
+        [b for b in row if not isinstance(callbacks.parse(b.callback_data), Helpful)]
+        for row in markup.inline_keyboard
+    ]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup([r for r in rows if r]))
+    except BadRequest as exc:  # too old to edit: the vote is counted anyway
+        log.debug("vote buttons not removed: %s", exc)
+
+
+async def _answer_quietly(update: Update, text: str | None = None) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.debug("answerCallbackQuery failed: %s", exc)
+
+
+async def answer_stats_command(update: Update, context: BotContext) -> None:
+    """Show the aggregate "Did this help?" counts per entry (admins only)."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None:
+        return
+    services = context.services
+    if user is None or user.id not in services.settings.admin_ids:
+        await send_text(context.bot, chat.id, ADMINS_ONLY)
+        return
+    counts = services.store.answer_vote_counts()
+    lines = ["Did this help? Answers by entry (👍 / 👎):"]
+    lines += [f"{entry}: {yes} / {no}" for entry, (yes, no) in counts.items()]
+    if not counts:
+        lines.append("No votes yet.")
+    await send_text(context.bot, chat.id, "\n".join(lines))
 
 
 async def not_text(update: Update, context: BotContext) -> None:
@@ -226,9 +314,11 @@ class QAFeature(Feature):
         return [
             CommandHandler("help", help_command),
             CommandHandler("topics", topics),
+            CommandHandler("answerstats", answer_stats_command),
             CallbackQueryHandler(
                 topic_button, pattern=callbacks.matches((TopicPick, NoneOfThese, AllTopics))
             ),
+            CallbackQueryHandler(vote_button, pattern=callbacks.matches(Helpful)),
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, edited),
             MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, question),
             MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, unknown_command),

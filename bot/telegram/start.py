@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.telegram.context import BotContext
 from bot.telegram.feature import Feature
+from bot.telegram.formatting import PARSE_MODE, escape
 from bot.telegram.keyboards import topics_keyboard
 from bot.telegram.qa import send_reply
 from bot.telegram.sending import send_text
@@ -22,8 +23,10 @@ from bot.telegram.tips import subscribe_and_confirm
 START_TOPICS = ("what-is-reflexology", "benefits", "evidence", "safety", "routine", "tip")
 DAILY_PAYLOAD = "daily"
 
+GREETING = "Hello, {name}!"
+GREETING_NO_NAME = "Hello!"
 WELCOME = (
-    "Hello! I'm a companion for foot reflexology, the practice of pressing points on the "
+    "I'm a companion for foot reflexology, the practice of pressing points on the "
     "feet that are said to be linked to the rest of the body.\n\n"
     "Ask me anything about it in your own words, for example:\n"
     "• What is reflexology?\n"
@@ -45,11 +48,16 @@ async def start(update: Update, context: BotContext) -> None:
         await subscribe_and_confirm(update, context)
         return
     services = context.services
-    text = f"{WELCOME}\n\n{services.knowledge.caveat}".strip()
+    user = update.effective_user
+    name = user.first_name if user is not None else ""
+    # The name is the person's own text: escaped, like everything in an HTML message.
+    hello = GREETING.format(name=escape(name)) if name else GREETING_NO_NAME
+    caveat = escape(services.knowledge.caveat.strip())
+    text = f"<b>{hello}</b> {escape(WELCOME)}\n\n<i>{caveat}</i>"
     keyboard = topics_keyboard(
         services.knowledge, [t for t in START_TOPICS if t in services.knowledge.topics]
     )
-    await send_text(context.bot, chat.id, text, reply_markup=keyboard)
+    await send_text(context.bot, chat.id, text, reply_markup=keyboard, parse_mode=PARSE_MODE)
     topic_id = payload.replace("_", "-")
     if topic_id in services.knowledge.topics:
         await send_reply(update, context, services.companion.topic_reply(topic_id))

@@ -79,6 +79,7 @@ from bot.telegram.callbacks import ForgetAction, SettingsAction, TipAction, Zone
 from bot.telegram.context import BotContext
 from bot.telegram.delivery import Outcome, OutcomeCounts, PacedSender
 from bot.telegram.feature import Feature, TopicExtra
+from bot.telegram.formatting import PARSE_MODE, escape
 from bot.telegram.requester import pressed_by_requester, requester_of
 from bot.telegram.sending import send_text
 from bot.telegram.services import SERVICES_KEY, Services
@@ -428,11 +429,16 @@ async def timezone(update: Update, context: BotContext) -> None:
         if suggestions:
             requester = requester_of(update)
             buttons = [[zone_button(s, requester)] for s in suggestions]
-            text = f"I don't know the time zone {query!r}. Did you mean {suggestions[0]}?"
-            await send_text(context.bot, chat.id, text, InlineKeyboardMarkup(buttons))
+            # The query is the person's own text: escaped in this HTML message.
+            text = (
+                f"I don't know the time zone <i>{escape(query)}</i>. "
+                f"Did you mean {escape(suggestions[0])}?"
+            )
+            markup = InlineKeyboardMarkup(buttons)
+            await send_text(context.bot, chat.id, text, markup, parse_mode=PARSE_MODE)
         else:
-            text = f"I don't know the time zone {query!r}.\n{TIMEZONE_USAGE}"
-            await send_text(context.bot, chat.id, text)
+            text = f"I don't know the time zone <i>{escape(query)}</i>.\n{escape(TIMEZONE_USAGE)}"
+            await send_text(context.bot, chat.id, text, parse_mode=PARSE_MODE)
         return
     await send_text(context.bot, chat.id, _set_zone(store, chat.id, name, _now(context)))
 

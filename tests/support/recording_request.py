@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -311,6 +312,17 @@ class FakeBotApi:
         }
         return self.push_update({"callback_query": query})
 
+    def push_inline_query(self, user_id: int, query: str) -> dict[str, Any]:
+        """Queue an inline query (``@bot <query>`` typed in any chat)."""
+        inline = {
+            "id": f"inline-{next(self._callback_ids)}",
+            "from": self._user(user_id),
+            "query": query,
+            "offset": "",
+            "chat_type": "private",
+        }
+        return self.push_update({"inline_query": inline})
+
     def block_chat(self, chat_id: int) -> None:
         """From now on every call aimed at this chat answers 403 (the user blocked the bot)."""
         self.blocked_chats.add(chat_id)
@@ -552,6 +564,7 @@ class FakeBotApi:
                 raise _BadRequest("message text is empty")
             if len(text) > MAX_TEXT:
                 raise _BadRequest("message is too long")
+            _check_formatted(params, text)
             message["text"] = text
         elif method == "sendPhoto":
             photo = params.get("photo")
@@ -583,6 +596,7 @@ class FakeBotApi:
         if caption is not None:
             if len(str(caption)) > MAX_CAPTION:
                 raise _BadRequest("message caption is too long")
+            _check_formatted(params, str(caption))
             message["caption"] = str(caption)
         markup = params.get("reply_markup")
         if markup:
@@ -611,6 +625,7 @@ class FakeBotApi:
                 raise _BadRequest("message text is empty")
             if len(text) > MAX_TEXT:
                 raise _BadRequest("MESSAGE_TOO_LONG")
+            _check_formatted(params, text)
             edited["text"] = text
         if method == "editMessageCaption":
             if "photo" not in message:
@@ -618,6 +633,7 @@ class FakeBotApi:
             caption = str(params.get("caption") or "")
             if len(caption) > MAX_CAPTION:
                 raise _BadRequest("message caption is too long")
+            _check_formatted(params, caption)
             edited["caption"] = caption
         if method == "editMessageMedia":
             # Telegram cannot turn a text message into a photo: only media is replaced.
@@ -663,6 +679,40 @@ class FakeBotApi:
 
 class _BadRequest(Exception):
     pass
+
+
+_HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+     "tg-spoiler", "span", "blockquote", "tg-emoji"}
+)  # fmt: skip
+_HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)(?:\s[^<>]*)?>|[<>]|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|&")
+
+
+def _check_html(text: str) -> None:
+    """Refuse what Telegram's HTML parse mode refuses: stray ``<``, ``>``, ``&``, bad tags."""
+    open_tags: list[str] = []
+    for token in _HTML_TOKEN.finditer(text):
+        whole, closing, name = token.group(0), token.group(1), (token.group(2) or "").lower()
+        if whole in {"<", ">", "&"}:
+            raise _BadRequest(f"can't parse entities: unexpected {whole!r} at {token.start()}")
+        if whole.startswith("&"):
+            if whole[1:-1] not in {"lt", "gt", "amp", "quot"} and not whole.startswith("&#"):
+                raise _BadRequest(f"can't parse entities: unknown entity {whole}")
+            continue
+        if name not in _HTML_TAGS:
+            raise _BadRequest(f"can't parse entities: unsupported start tag {name!r}")
+        if closing:
+            if not open_tags or open_tags.pop() != name:
+                raise _BadRequest(f"can't parse entities: unmatched end tag {name!r}")
+        else:
+            open_tags.append(name)
+    if open_tags:
+        raise _BadRequest(f"can't parse entities: unclosed tag {open_tags[-1]!r}")
+
+
+def _check_formatted(params: dict[str, Any], text: str) -> None:
+    if str(params.get("parse_mode") or "").upper() == "HTML":
+        _check_html(text)
 
 
 def _scope_key(params: dict[str, Any]) -> str:

@@ -362,3 +362,73 @@ async def test_other_zone_offers_a_location_button_and_a_location_sets_the_zone(
     api.push_location(CHAT, latitude=0.0, longitude=-30.0)  # the Atlantic
     await api.wait_for(lambda _c: "could not find" in api.sent("sendMessage", CHAT)[-1]["text"])
     assert store(app).get(CHAT).timezone == "Europe/Kyiv"
+
+
+GROUP = -100123
+ALICE, BOB = 501, 502
+
+
+async def press_as(api, data: str, user_id: int, chat_id: int = GROUP) -> dict[str, Any]:
+    before = len(api.calls)
+    api.push_callback(chat_id, data, user_id=user_id)
+    await api.wait_for(lambda calls: any(c.method == "answerCallbackQuery" for c in calls[before:]))
+    await api.wait_until_idle(quiet=0.05)
+    return next(c.params for c in api.calls[before:] if c.method == "answerCallbackQuery")
+
+
+async def test_in_a_group_forget_acts_only_for_the_person_who_asked(app, api, clock) -> None:
+    api.push_text(GROUP, "/daily 8pm", user_id=ALICE)
+    await api.wait_for(lambda _c: store(app).get(GROUP) is not None)
+    api.push_text(GROUP, "/forget", user_id=ALICE)
+    question = await api.wait_for(
+        lambda _c: next(
+            (m for m in api.sent("sendMessage", GROUP) if "Delete it all" in m["text"]), None
+        )
+    )
+    assert set(buttons(question)) == {f"forget:yes:{ALICE}", f"forget:no:{ALICE}"}
+
+    refused = await press_as(api, f"forget:yes:{ALICE}", BOB)
+    assert refused["text"] == "Only the person who asked can use these buttons."
+    assert refused["show_alert"] is True
+    assert store(app).get(GROUP) is not None
+    assert api.sent("editMessageText", GROUP) == []
+    # A group button from before requesters were recorded acts for nobody.
+    stale = await press_as(api, "forget:yes", ALICE)
+    assert "out of date" in stale["text"]
+    assert store(app).get(GROUP) is not None
+
+    await press_as(api, f"forget:yes:{ALICE}", ALICE)
+    assert store(app).get(GROUP) is None
+    assert api.sent("editMessageText", GROUP)[-1]["text"] == privacy.FORGOTTEN
+
+
+async def test_in_a_group_settings_buttons_act_only_for_the_person_who_asked(
+    app, api, clock
+) -> None:
+    api.push_text(GROUP, "/daily 8pm", user_id=ALICE)
+    await api.wait_for(lambda _c: store(app).get(GROUP) is not None)
+    zone_question = api.sent("sendMessage", GROUP)[0]
+    assert f"tz:?:{ALICE}" in buttons(zone_question)  # the zone buttons are Alice's too
+    api.push_text(GROUP, "/settings", user_id=ALICE)
+    panel = await api.wait_for(
+        lambda _c: next(
+            (m for m in api.sent("sendMessage", GROUP) if "Your settings" in m["text"]), None
+        )
+    )
+    data = set(buttons(panel))
+    assert {f"set:off:{ALICE}", f"set:t:07:00:{ALICE}", f"forget:ask:{ALICE}"} <= data
+
+    for pressed in (f"set:off:{ALICE}", f"set:t:07:00:{ALICE}", f"tz:Europe/Paris:{ALICE}"):
+        refused = await press_as(api, pressed, BOB)
+        assert refused["text"].startswith("Only the person who asked"), pressed
+    sub = store(app).get(GROUP)
+    assert (sub.subscribed, sub.daily_time, sub.timezone) == (True, "20:00", None)
+
+    await press_as(api, f"set:t:07:00:{ALICE}", ALICE)
+    await press_as(api, f"tz:Europe/Paris:{ALICE}", ALICE)
+    await press_as(api, f"set:off:{ALICE}", ALICE)
+    sub = store(app).get(GROUP)
+    assert (sub.subscribed, sub.daily_time, sub.timezone) == (False, "07:00", "Europe/Paris")
+    # In a private chat the buttons need no requester: the chat is the person.
+    reply = await say(api, "/settings")
+    assert "set:off" not in buttons(reply) and "set:on" in buttons(reply)

@@ -25,6 +25,7 @@ import secrets
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQueue
 
@@ -64,6 +65,12 @@ CONTROLS = "Use the buttons under the picture to pause, skip a step or stop."
 
 def _job_name(chat_id: int) -> str:
     return f"routine:{chat_id}"
+
+
+def _fit_caption(text: str) -> str:
+    """A caption Telegram accepts: a long step is cut rather than refused."""
+    limit = int(MessageLimit.CAPTION_LENGTH)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _zone(area: str) -> str | None:
@@ -164,7 +171,7 @@ async def _show_live(context: BotContext, chat_id: int, live: LiveRoutine) -> No
     if step is None:
         return
     services = context.services
-    caption = _caption(live)
+    caption = _fit_caption(_caption(live))
     markup = control_buttons(live.token, run.paused)
     zone = _zone(step.area)
     bot = context.bot
@@ -212,9 +219,10 @@ async def _edit_live(
     bot = context.bot
     try:
         if live.has_photo:
+            caption = _fit_caption(text)
             await call_with_retry(
                 lambda: bot.edit_message_caption(
-                    chat_id=chat_id, message_id=message_id, caption=text, reply_markup=markup
+                    chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=markup
                 ),
                 what=f"editMessageCaption in chat {chat_id}",
             )

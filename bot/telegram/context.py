@@ -42,7 +42,6 @@ class BotData:
     topic_extras: dict[str, list[TopicExtra]] = field(default_factory=dict)
     routines: dict[int, LiveRoutine] = field(default_factory=dict)  # chat id -> live routine
     feedback_open: dict[int, str] = field(default_factory=dict)  # chat id -> routine id
-    awaiting_zone: set[int] = field(default_factory=set)  # chats asked to share a location
 
     @property
     def services(self) -> Services:
@@ -59,9 +58,6 @@ class BotData:
         if key == SERVICES_KEY:
             return self.services
         raise KeyError(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.services if key == SERVICES_KEY and self._services else default
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

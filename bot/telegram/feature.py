@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from bot.telegram.context import BotApplication, BotContext
 
 TopicExtra = Callable[[Update, "BotContext", "Reply"], Awaitable[None]]
-Handler = BaseHandler[Update, "BotContext", Any]
 
 
 class Feature:
@@ -53,4 +52,4 @@ class Feature:
         application.add_handlers(self.handlers())
 
 
-__all__ = ["Feature", "Handler", "TopicExtra"]
+__all__ = ["Feature", "TopicExtra"]

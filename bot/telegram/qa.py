@@ -67,7 +67,6 @@ _MEDIA = {
     "audio": "audio",
     "animation": "GIFs",
     "document": "files",
-    "location": "locations",
     "venue": "locations",
     "contact": "contacts",
     "poll": "polls",

@@ -91,6 +91,7 @@ async def test_help_lists_every_command_of_the_menu(app, api) -> None:
     for command in menu["commands"]:
         assert f"/{command['command']}" in help_message["text"]
     assert "doctor" in help_message["text"]
+    assert "@reflexology_test_bot sleep" in help_message["text"]  # inline mode
 
 
 async def test_topics_shows_a_button_for_every_topic(app, api, knowledge) -> None:

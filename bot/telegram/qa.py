@@ -42,6 +42,7 @@ HELP_OUTRO = (
     "I give general information, never a diagnosis. If something feels wrong with your "
     "health, please see a doctor."
 )
+HELP_INLINE = "To share an answer in any chat, type @{bot} and your question, e.g. @{bot} sleep."
 TOPICS_TEXT = "Pick a topic:"
 NONE_OF_THESE_TEXT = (
     "No problem. Try asking in other words, or pick a topic below. I can only talk about "
@@ -159,7 +160,10 @@ async def help_command(update: Update, context: BotContext) -> None:
         return
     lines = [HELP_INTRO, ""]
     lines += [f"/{c.command} - {c.description}" for c in _all_commands(context)]
-    await send_text(context.bot, chat.id, "\n".join([*lines, "", HELP_OUTRO]))
+    lines += ["", HELP_OUTRO]
+    if context.bot.username:
+        lines += ["", HELP_INLINE.format(bot=context.bot.username)]
+    await send_text(context.bot, chat.id, "\n".join(lines))
 
 
 async def topics(update: Update, context: BotContext) -> None:

@@ -47,12 +47,15 @@ def band(row: dict) -> str:
 
 def main() -> None:
     companion = Companion.load()
-    for name in sys.argv[1:]:
+    show = "--show" in sys.argv
+    for name in (a for a in sys.argv[1:] if a != "--show"):
         rows = [json.loads(line) for line in Path(name).read_text().splitlines() if line.strip()]
         total: Counter[str] = Counter()
         hit: Counter[str] = Counter()
         false_alarms, normal, soon_ok, soon_n, english_only, foreign_normal = 0, 0, 0, 0, 0, 0
         misses = []
+        alarms: list[str] = []
+        soon_missed: list[str] = []
         for row in rows:
             reply = companion.respond(row["q"])
             label = band(row)
@@ -66,9 +69,13 @@ def main() -> None:
             elif label == "soon":
                 soon_n += 1
                 soon_ok += reply.kind.value == "see-soon"
+                if reply.kind.value != "see-soon":
+                    soon_missed.append(f"{row['q']}  -> {reply.kind.value}")
             else:
                 normal += 1
                 false_alarms += reply.urgent
+                if reply.urgent:
+                    alarms.append(row["q"])
                 if row.get("lang") not in (None, "en"):
                     foreign_normal += 1
                     english_only += reply.kind.value == "english-only"
@@ -79,6 +86,11 @@ def main() -> None:
               + (f"; english-only {english_only}/{foreign_normal}" if foreign_normal else ""))
         for kind in sorted(total):
             print(f"   {kind:28} {hit[kind]}/{total[kind]}")
+        if show:
+            shown = (("missed", misses), ("false alarm", alarms), ("soon missed", soon_missed))
+            for title, lines in shown:
+                for line in lines:
+                    print(f"   {title}: {line}")
 
 
 if __name__ == "__main__":

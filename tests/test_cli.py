@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -111,11 +112,9 @@ def test_ask_plain_text(tmp_path: Path) -> None:
 
 def broken_knowledge(tmp_path: Path) -> Path:
     folder = tmp_path / "kb"
-    folder.mkdir()
-    for name in ("topics.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml"):
-        (folder / name).write_text((DEFAULT_DIR / name).read_text(encoding="utf-8"))
-    text = (folder / "topics.yaml").read_text(encoding="utf-8")
-    (folder / "topics.yaml").write_text(text.replace("follow_ups:", "follow_upz:", 1))
+    shutil.copytree(DEFAULT_DIR, folder)
+    sleep = folder / "topics" / "sleep.yaml"
+    sleep.write_text(sleep.read_text(encoding="utf-8").replace("follow_ups:", "follow_upz:", 1))
     return folder
 
 
@@ -127,7 +126,7 @@ def test_broken_knowledge_is_refused(tmp_path: Path, command: list[str]) -> None
     assert result.stdout == b""
     err = result.stderr.decode()
     assert "knowledge base is broken" in err
-    assert f"{folder / 'topics.yaml'}:" in err
+    assert f"{folder / 'topics' / 'sleep.yaml'}:" in err
     assert "follow_upz" in err and "unknown field" in err
 
 

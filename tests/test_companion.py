@@ -46,7 +46,7 @@ def test_topic_reply_for_buttons(companion: Companion, knowledge) -> None:
         reply = companion.topic_reply(topic_id)
         assert reply.topic == topic_id
         entries = knowledge.entries.get(topic_id)
-        # The overview entry is the topic answer; topics.yaml's answer is the fallback.
+        # The overview entry is the topic answer; topics/<id>.yaml's answer is the fallback.
         expected = entries[0].answer if entries else knowledge.topics[topic_id].answer
         assert reply.text.startswith(expected)
         assert reply.entry == (entries[0].id if entries else None)

@@ -10,9 +10,6 @@ figures (first scores in the file headers of the report; later scores are optimi
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,15 +19,18 @@ from bot.core.evaluation import evaluate, load_rows, passes_must
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_EVAL = ROOT.parent.parent / "shared" / "eval"
 
 # file -> (topic accuracy, entry accuracy, facet pass rate) floors
 ENTRY_FLOORS = {
     "entries/own.jsonl": (0.85, 0.78, None),
+    # written blind on 2026-12-03; first score: topic 0.843, opening 0.720 (300 lines)
+    "entries/blind_facets.jsonl": (0.83, None, 0.70),
 }
 # file -> (whole conversations, turns, follow-up turns) floors
 CONVERSATION_FLOORS = {
     "conversations/own.jsonl": (0.80, 0.90, 0.90),
+    # written blind on 2026-12-03 (70 conversations); first score 0.714 / 0.907 / 0.894
+    "conversations/blind.jsonl": (0.68, 0.88, 0.86),
 }
 
 
@@ -91,32 +91,3 @@ def test_conversation_floors(companion, name) -> None:
     floors = CONVERSATION_FLOORS[name]
     figures = (whole / len(lines), turns_ok / turns, follow_ok / follow if follow else 1.0)
     assert all(f >= floor for f, floor in zip(figures, floors, strict=True)), (figures, misses)
-
-
-@pytest.mark.skipif(not (SHARED_EVAL / "score_answers.py").exists(), reason="no shared eval")
-def test_public_smoke_sets_run_with_context() -> None:
-    """The public facets and conversations (a smoke test of the format, not tuned to)."""
-    env = {**os.environ, "BOT_PYTHON": sys.executable}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(SHARED_EVAL / "score_answers.py"),
-            "--project",
-            str(ROOT),
-            "--facets",
-            str(SHARED_EVAL / "facets_public.jsonl"),
-            "--conversations",
-            str(SHARED_EVAL / "conversations_public.jsonl"),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.splitlines()[0])
-    assert report["context"] == "yes"
-    assert report["facet_topic"] >= 0.9
-    assert report["facets"] >= 0.6 and report["followups"] >= 0.6

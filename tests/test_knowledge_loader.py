@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from bot.core.knowledge import TOPIC_IDS, KnowledgeError, Problem, load_knowledge
+from bot.core.knowledge import DEFAULT_DIR, TOPIC_IDS, KnowledgeError, Problem, load_knowledge
 
 
 def _topic(topic_id: str) -> dict[str, Any]:
@@ -279,3 +280,45 @@ def test_duplicate_routine_and_tip_ids(tmp_path: Path) -> None:
         assert problems[name].field.endswith(".id")
         first = line_of(texts[name], needle)
         assert f"(first at line {first})" in problems[name].message
+
+
+def _split_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "kb"
+    shutil.copytree(DEFAULT_DIR, folder)
+    return folder
+
+
+def test_split_layout_names_the_topic_file(tmp_path: Path) -> None:
+    """One file per topic: a problem names that file and its line, not a merged one."""
+    folder = _split_copy(tmp_path)
+    sleep = folder / "topics" / "sleep.yaml"
+    lines = sleep.read_text(encoding="utf-8").splitlines()
+    answer_line = next(i for i, line in enumerate(lines, 1) if line.startswith("answer:"))
+    sleep.write_text("\n".join(lines).replace("answer:", "anwser:", 1) + "\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(folder)
+    found = {(p.path, p.line, p.field) for p in caught.value.problems}
+    assert (sleep, answer_line, "sleep.anwser") in found
+    assert any(p.path == sleep and p.field == "sleep.answer" for p in caught.value.problems)
+
+
+def test_split_layout_refuses_a_misnamed_or_missing_topic(tmp_path: Path) -> None:
+    folder = _split_copy(tmp_path)
+    (folder / "topics" / "sleep.yaml").rename(folder / "topics" / "slumber.yaml")
+    (folder / "topics" / "tip.yaml").unlink()
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(folder)
+    messages = [(p.path.name, p.message) for p in caught.value.problems]
+    assert ("slumber.yaml", "must be 'slumber', the file's name") in messages
+    assert ("common.yaml", "topic 'tip' is missing") in messages
+
+
+def test_split_layout_catches_a_question_shared_by_two_topic_files(tmp_path: Path) -> None:
+    folder = _split_copy(tmp_path)
+    sleep = folder / "topics" / "sleep.yaml"
+    text = sleep.read_text(encoding="utf-8")
+    sleep.write_text(text.replace("questions:\n", "questions:\n  - what is reflexology\n", 1))
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(folder)
+    problem = next(p for p in caught.value.problems if "also appears under" in p.message)
+    assert problem.path in (sleep, folder / "topics" / "what-is-reflexology.yaml")

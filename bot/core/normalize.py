@@ -11,8 +11,7 @@ Two levels:
   already known (so "whether" never becomes "weather" and "relaxed" never
   becomes "related").
 
-``stem`` is a deliberately light suffix stripper: it only has to make the
-knowledge base and the user's message meet, not be linguistically right.
+``stem`` is Snowball's English stemmer.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -87,6 +87,10 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _RUNS = re.compile(r"([a-z])\1{2,}")
 _DOUBLES = re.compile(r"([a-z])\1")
 
+# Snowball's English stemmer (PyStemmer, a C extension): a maintained, linguistically
+# sound stemmer instead of a home-made suffix list.
+_STEMMER = Stemmer.Stemmer("english")
+
 # Function words that carry no topic: ignored by the matcher's scorers.
 STOP_WORDS: frozenset[str] = frozenset(
     """
@@ -128,44 +132,6 @@ COMMON_WORDS: frozenset[str] = frozenset(
     grand hose sink string stung throwing spitting grinding fade faded weak
     mess messy cancel cancelled canceled cancelling wait waiting waited waits
     pay pays paying paid crook crooked gammy dodgy knackered sharp sharply
-    """.split()
-)
-
-_SUFFIXES: tuple[tuple[str, str, int], ...] = (
-    # (suffix, replacement, minimum stem length left)
-    ("ational", "ate", 3),
-    ("ations", "", 3),
-    ("ation", "", 3),
-    ("ness", "", 3),
-    ("ments", "", 3),
-    ("ment", "", 3),
-    ("ingly", "", 3),
-    ("edly", "", 3),
-    ("ings", "", 3),
-    ("ing", "", 3),
-    ("ies", "y", 2),
-    ("ied", "y", 2),
-    ("ily", "y", 3),
-    ("ly", "", 4),
-    ("ers", "", 3),
-    ("er", "", 4),
-    ("ed", "", 3),
-    ("es", "", 4),
-    ("s", "", 3),
-)
-
-
-# Words whose "-er" is part of the word, not a suffix: stripping it would make
-# them meet a different word ("shoulder" -> "should", "number" -> "numb",
-# "corner" -> "corn", "flower" -> "flow", "bother" -> "both").
-_ER_WORDS: frozenset[str] = frozenset(
-    """
-    shoulder number corner shower flower bother mother father brother sister daughter
-    finger winter summer dinner cancer bladder hammer answer partner matter letter better
-    border center temper tender water power paper ginger danger anger hunger ladder butter
-    litter chapter computer monster silver lavender pepper powder spider poster fever ulcer
-    liver other never ever over under after later order lower upper toddler blister
-    pointer trainer
     """.split()
 )
 
@@ -217,26 +183,8 @@ def clean(text: str) -> str:
 
 @lru_cache(maxsize=20000)
 def stem(word: str) -> str:
-    """A light stem: "relaxing", "relaxation", "relaxed" -> "relax"."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    if word.endswith(("ss", "us", "is")) and len(word) <= 5:
-        return word
-    if word in _ER_WORDS:
-        return word
-    if word.endswith("s") and word[:-1] in _ER_WORDS:
-        return word[:-1]
-    for suffix, replacement, minimum in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= minimum:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                break
-            word = word[: len(word) - len(suffix)] + replacement
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "ls":
-        word = word[:-1]  # "stopped" -> "stopp" -> "stop"
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    return word
+    """The Snowball (Porter 2) stem: "relaxing", "relaxation", "relaxed" -> "relax"."""
+    return _STEMMER.stemWord(word)
 
 
 def words(text: str) -> list[str]:

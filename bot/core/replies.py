@@ -35,7 +35,7 @@ def compose_reply(knowledge: Knowledge, topic_id: str, score: float = 100.0) -> 
     if topic is None:
         return fallback_reply(knowledge)
     entries = knowledge.entries.get(topic_id)
-    if entries:  # the overview entry is the topic answer; topics.yaml's is the fallback
+    if entries:  # the overview entry is the topic answer; topics/<id>.yaml's is the fallback
         return entry_reply(knowledge, entries[0], score)
     text = topic.answer
     if topic.caveat and knowledge.caveat:

@@ -17,7 +17,15 @@ from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile, load_red_flags
 from bot.core.knowledge.routines import Routine, RoutinesFile, Step, load_routines
 from bot.core.knowledge.source import KnowledgeError, Problem, Problems
 from bot.core.knowledge.tips import Tip, load_tips
-from bot.core.knowledge.topics import TOPIC_IDS, URGENT, OutOfScope, Topic, TopicsFile, load_topics
+from bot.core.knowledge.topics import (
+    TOPIC_IDS,
+    URGENT,
+    OutOfScope,
+    Topic,
+    TopicsFile,
+    load_topics,
+    load_topics_folder,
+)
 
 
 def _default_dir() -> Path:
@@ -34,7 +42,7 @@ def _default_dir() -> Path:
 
 
 DEFAULT_DIR = _default_dir()
-FILES = ("topics.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml", "followups.yaml")
+FILES = ("common.yaml", "red_flags.yaml", "routines.yaml", "tips.yaml", "followups.yaml")
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,16 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     def problems_for(name: str) -> Problems:
         return Problems(directory / name)
 
-    topics_problems = problems_for("topics.yaml")
+    # One file per topic (the shipped layout), or a single topics.yaml (older copies).
+    single = directory / "topics.yaml"
     flags_problems = problems_for("red_flags.yaml")
     routines_problems = problems_for("routines.yaml")
     tips_problems = problems_for("tips.yaml")
-    topics_file = load_topics(directory / "topics.yaml", topics_problems)
+    if single.exists():
+        topics_problem_list = [problems_for("topics.yaml")]
+        topics_file = load_topics(single, topics_problem_list[0])
+    else:
+        topics_file, topics_problem_list = load_topics_folder(directory)
     red_flags = load_red_flags(directory / "red_flags.yaml", flags_problems)
     routines_file = load_routines(directory / "routines.yaml", routines_problems)
     tips = load_tips(directory / "tips.yaml", tips_problems)
@@ -106,7 +119,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         if checkable and ref not in entries_file.by_id:
             followups_problems.add(line, field_name, f"unknown entry {ref!r}")
     for problems in (
-        topics_problems,
+        *topics_problem_list,
         flags_problems,
         routines_problems,
         tips_problems,

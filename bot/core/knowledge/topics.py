@@ -31,7 +31,6 @@ from bot.core.knowledge.source import (
     LocatedList,
     Problems,
     check_fields,
-    first_use_of_id,
     read_yaml,
     text_field,
     text_list_field,
@@ -67,6 +66,10 @@ _TOPIC_OPTIONAL = {"button", "caveat", "weak_keywords"}
 _OOS_REQUIRED = {"id", "questions", "keywords"}
 _OOS_OPTIONAL = {"weak_keywords"}
 _FILE_OPTIONAL = {"caveat", "fallback", "clarify", "out_of_scope", "domain_words"}
+# The split layout (the shipped one): one file per topic and per out-of-scope class.
+COMMON_FILE = "common.yaml"
+TOPICS_FOLDER = "topics"
+OUT_OF_SCOPE_FOLDER = "out_of_scope"
 
 
 @dataclass(frozen=True)
@@ -111,25 +114,57 @@ def _question_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
+Item = tuple[object, Problems, str]  # a topic or class mapping, its file's problems, its place
+
+
 def parse_topics(data: object, problems: Problems) -> TopicsFile:
-    """Validate the parsed topics file; problems name file, line and field."""
+    """Validate a single-file topics document (caveat, topics and out_of_scope together)."""
     entries = top_level_list(data, "topics", problems, _FILE_OPTIONAL)
     head = data if isinstance(data, LocatedDict) else LocatedDict()
-    if not hasattr(head, "key_lines"):
+    raw_oos = head.get("out_of_scope")
+    if raw_oos is not None and not isinstance(raw_oos, LocatedList):
+        problems.add(head.line_of("out_of_scope"), "out_of_scope", "must be a list")
+        raw_oos = None
+    return build_topics(
+        head if isinstance(data, LocatedDict) else None,
+        problems,
+        [(entry, problems, f"topics[{i}]") for i, entry in enumerate(entries)],
+        [(entry, problems, f"out_of_scope[{i}]") for i, entry in enumerate(raw_oos or ())],
+        (problems, data.line_of("topics") if isinstance(data, LocatedDict) else 0),
+    )
+
+
+def build_topics(
+    head: LocatedDict | None,
+    head_problems: Problems,
+    topic_items: list[Item],
+    oos_items: list[Item],
+    missing_at: tuple[Problems, int],
+) -> TopicsFile:
+    """Validate topics and out-of-scope classes that may come from several files.
+
+    Each item carries its own file's ``Problems``, so every message names the file
+    and line it is about, whether the knowledge is one file or one file per topic.
+    """
+    if head is None:
+        head = LocatedDict()
         head.key_lines = {}
-    for name in ("caveat", "fallback", "clarify"):
-        if name not in head and isinstance(data, LocatedDict):
-            problems.add(head.line, name, "missing field")
-    caveat = text_field(head, "caveat", problems, "")
-    fallback = text_field(head, "fallback", problems, "")
-    clarify = text_field(head, "clarify", problems, "")
+    else:
+        for name in ("caveat", "fallback", "clarify"):
+            if name not in head:
+                head_problems.add(head.line, name, "missing field")
+    caveat = text_field(head, "caveat", head_problems, "")
+    fallback = text_field(head, "fallback", head_problems, "")
+    clarify = text_field(head, "clarify", head_problems, "")
 
     topics: dict[str, Topic] = {}
-    id_lines: dict[str, int] = {}
+    id_lines: dict[str, tuple[int, Problems]] = {}
     question_owner: dict[str, str] = {}
-    follow_up_refs: list[tuple[str, int, str]] = []
+    follow_up_refs: list[tuple[str, int, str, Problems]] = []
 
-    def check_questions(where: str, owner: str, questions: list[tuple[str, int]]) -> None:
+    def check_questions(
+        where: str, owner: str, questions: list[tuple[str, int]], problems: Problems
+    ) -> None:
         for index, (text, line) in enumerate(questions):
             key = _question_key(text)
             other = question_owner.get(key)
@@ -140,19 +175,27 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
             elif other is None:
                 question_owner[key] = owner
 
-    for index, entry in enumerate(entries):
-        where = f"topics[{index}]"
+    for entry, problems, where in topic_items:
         raw_id = entry.get("id") if isinstance(entry, LocatedDict) else None
         if isinstance(raw_id, str) and raw_id.strip():
-            where = f"topics[{index}] ({raw_id.strip()})"
+            where = f"{where} ({raw_id.strip()})" if where != "topic" else raw_id.strip()
         if not check_fields(entry, problems, where, _TOPIC_REQUIRED, _TOPIC_OPTIONAL):
             continue
+        assert isinstance(entry, LocatedDict)
         topic_id = text_field(entry, "id", problems, where)
         if topic_id:
             if topic_id not in TOPIC_IDS:
                 problems.add(entry.line_of("id"), f"{where}.id", f"unknown topic id {topic_id!r}")
-            elif not first_use_of_id(entry, topic_id, id_lines, problems, where):
+            elif topic_id in id_lines:
+                first_line, first_problems = id_lines[topic_id]
+                problems.add(
+                    entry.line_of("id"),
+                    f"{where}.id",
+                    f"duplicate id {topic_id!r} (first at {first_problems.path.name}:{first_line})",
+                )
                 continue
+            else:
+                id_lines[topic_id] = (entry.line_of("id"), problems)
         title = text_field(entry, "title", problems, where)
         button = text_field(entry, "button", problems, where, default=title)
         questions = text_list_field(entry, "questions", problems, where, MIN_QUESTIONS)
@@ -161,12 +204,12 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
         answer = text_field(entry, "answer", problems, where)
         follow_ups = text_list_field(entry, "follow_ups", problems, where)
         for ref_index, (ref, line) in enumerate(follow_ups):
-            follow_up_refs.append((ref, line, f"{where}.follow_ups[{ref_index}]"))
+            follow_up_refs.append((ref, line, f"{where}.follow_ups[{ref_index}]", problems))
         caveat_flag = entry.get("caveat", True)
         if not isinstance(caveat_flag, bool):
             problems.add(entry.line_of("caveat"), f"{where}.caveat", "must be true or false")
             caveat_flag = True
-        check_questions(where, topic_id, questions)
+        check_questions(where, topic_id, questions, problems)
         if topic_id:
             topics[topic_id] = Topic(
                 id=topic_id,
@@ -180,43 +223,37 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
                 weak_keywords=tuple(k for k, _ in weak_keywords),
             )
 
-    for ref, line, where in follow_up_refs:
+    for ref, line, where, problems in follow_up_refs:
         if ref not in topics:
             problems.add(line, where, f"follow-up {ref!r} points at no topic")
 
-    if isinstance(data, LocatedDict):
+    missing_problems, missing_line = missing_at
+    if topic_items or missing_line:
         for missing in (t for t in TOPIC_IDS if t not in topics):
-            problems.add(data.line_of("topics"), "topics", f"topic {missing!r} is missing")
+            missing_problems.add(missing_line, "topics", f"topic {missing!r} is missing")
 
     out_of_scope: list[OutOfScope] = []
-    raw_oos = head.get("out_of_scope")
-    if raw_oos is not None:
-        if not isinstance(raw_oos, LocatedList):
-            problems.add(head.line_of("out_of_scope"), "out_of_scope", "must be a list")
-            raw_oos = LocatedList()
-        for index, entry in enumerate(raw_oos):
-            where = f"out_of_scope[{index}]"
-            if not check_fields(entry, problems, where, _OOS_REQUIRED, _OOS_OPTIONAL):
-                continue
-            oos_id = text_field(entry, "id", problems, where)
-            if oos_id in TOPIC_IDS or oos_id == URGENT:
-                problems.add(entry.line_of("id"), f"{where}.id", f"{oos_id!r} is a real topic id")
-            questions = text_list_field(
-                entry, "questions", problems, where, MIN_OUT_OF_SCOPE_QUESTIONS
+    for entry, problems, where in oos_items:
+        if not check_fields(entry, problems, where, _OOS_REQUIRED, _OOS_OPTIONAL):
+            continue
+        assert isinstance(entry, LocatedDict)
+        oos_id = text_field(entry, "id", problems, where)
+        if oos_id in TOPIC_IDS or oos_id == URGENT:
+            problems.add(entry.line_of("id"), f"{where}.id", f"{oos_id!r} is a real topic id")
+        questions = text_list_field(entry, "questions", problems, where, MIN_OUT_OF_SCOPE_QUESTIONS)
+        check_questions(where, f"out_of_scope:{oos_id}", questions, problems)
+        keywords = text_list_field(entry, "keywords", problems, where, 1)
+        weak_keywords = text_list_field(entry, "weak_keywords", problems, where)
+        out_of_scope.append(
+            OutOfScope(
+                id=oos_id,
+                questions=tuple(q for q, _ in questions),
+                keywords=tuple(k for k, _ in keywords),
+                weak_keywords=tuple(k for k, _ in weak_keywords),
             )
-            check_questions(where, f"out_of_scope:{oos_id}", questions)
-            keywords = text_list_field(entry, "keywords", problems, where, 1)
-            weak_keywords = text_list_field(entry, "weak_keywords", problems, where)
-            out_of_scope.append(
-                OutOfScope(
-                    id=oos_id,
-                    questions=tuple(q for q, _ in questions),
-                    keywords=tuple(k for k, _ in keywords),
-                    weak_keywords=tuple(k for k, _ in weak_keywords),
-                )
-            )
+        )
 
-    domain_words = text_list_field(head, "domain_words", problems, "")
+    domain_words = text_list_field(head, "domain_words", head_problems, "")
 
     return TopicsFile(
         caveat=caveat,
@@ -226,6 +263,49 @@ def parse_topics(data: object, problems: Problems) -> TopicsFile:
         out_of_scope=tuple(out_of_scope),
         domain_words=tuple(w for w, _ in domain_words),
     )
+
+
+def load_topics_folder(directory: Path) -> tuple[TopicsFile, list[Problems]]:
+    """Read the split layout: ``common.yaml``, ``topics/<id>.yaml``, ``out_of_scope/<id>.yaml``.
+
+    One file per topic lets an editor find a topic's vocabulary under its own name; a
+    file's name must match the id inside it.
+    """
+    head_problems = Problems(directory / COMMON_FILE)
+    head = read_yaml(directory / COMMON_FILE, head_problems)
+    if isinstance(head, LocatedDict):
+        check_fields(head, head_problems, "", {"caveat", "fallback", "clarify"}, {"domain_words"})
+    all_problems = [head_problems]
+
+    def items(folder: str) -> list[Item]:
+        found: list[Item] = []
+        paths = sorted((directory / folder).glob("*.yaml"))
+        if not paths:
+            head_problems.add(0, folder, f"no {folder}/*.yaml files in {directory}")
+        for path in paths:
+            problems = Problems(path)
+            all_problems.append(problems)
+            data = read_yaml(path, problems)
+            if data is None:
+                continue
+            if isinstance(data, LocatedDict) and data.get("id") != path.stem:
+                problems.add(data.line_of("id"), "id", f"must be {path.stem!r}, the file's name")
+            found.append((data, problems, "topic" if folder == TOPICS_FOLDER else path.stem))
+        return found
+
+    # The contract's order, not the alphabet's: it breaks ties the way it always has.
+    rank = {topic_id: index for index, topic_id in enumerate(TOPIC_IDS)}
+    topic_items = sorted(
+        items(TOPICS_FOLDER), key=lambda item: rank.get(Path(item[1].path).stem, len(rank))
+    )
+    topics_file = build_topics(
+        head if isinstance(head, LocatedDict) else None,
+        head_problems,
+        topic_items,
+        items(OUT_OF_SCOPE_FOLDER),
+        (head_problems, 1),
+    )
+    return topics_file, all_problems
 
 
 def load_topics(path: Path, problems: Problems) -> TopicsFile:

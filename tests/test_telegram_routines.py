@@ -392,3 +392,18 @@ async def test_a_restart_mid_routine_ends_it_with_a_short_note(settings, knowled
         await api.wait_for(lambda _c: ENDED_TEXT in answer_texts(api))
         await asyncio.sleep(0.6)  # longer than a step: nothing moves on
         assert not [c for c in api.calls[before:] if c.method in {"editMessageMedia"}]
+
+
+async def test_stop_during_a_slow_step_edit_leaves_the_message_stopped(app, api) -> None:
+    api.slow_seconds = 0.3
+    await start(api, "quick-calm")  # step 1: 10 s -> 0.1 s; step 2 changes the picture
+    stop = live_buttons(api)[2]
+    api.fail_next("editMessageMedia", "slow")
+    await api.wait_for(lambda calls: any(c.method == "editMessageMedia" for c in calls))
+    api.push_callback(CHAT, stop)  # while step 2's picture is still on its way
+    await api.wait_for(lambda _c: "Stopped." in answer_texts(api))
+    await asyncio.sleep(api.slow_seconds + 0.1)  # the slow edit has landed by now
+    await api.wait_until_idle(quiet=0.1)
+    [live] = [m for (chat, _), m in api.api._messages.items() if chat == CHAT and "photo" in m]
+    assert live["caption"].startswith("Stopped Quick calm")
+    assert "reply_markup" not in live

@@ -8,6 +8,7 @@ string and checked with ``assert isinstance``.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ class BotData:
     topic_extras: dict[str, list[TopicExtra]] = field(default_factory=dict)
     routines: dict[int, LiveRoutine] = field(default_factory=dict)  # chat id -> live routine
     feedback_open: dict[int, str] = field(default_factory=dict)  # chat id -> routine id
+    routine_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one per chat
 
     @property
     def services(self) -> Services:

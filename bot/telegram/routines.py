@@ -20,6 +20,7 @@ is never lost silently.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from typing import Any
@@ -302,8 +303,23 @@ async def _end_live(context: BotContext, chat_id: int, live: LiveRoutine, text: 
         log.info("stopped routine not edited in chat %s: %s", chat_id, exc)
 
 
+def _lock(context: BotContext, chat_id: int) -> asyncio.Lock:
+    """The chat's live-message lock.
+
+    Jobs are not updates, so the per-chat update order does not cover them: without
+    this, a step being drawn when Stop is pressed could land after the "Stopped" edit
+    and put a live step back on screen.
+    """
+    return context.bot_data.routine_locks.setdefault(chat_id, asyncio.Lock())
+
+
 async def start_routine(context: BotContext, chat_id: int, routine: Routine) -> LiveRoutine:
     """Start ``routine`` in ``chat_id``, replacing (and naming) any routine still running."""
+    async with _lock(context, chat_id):
+        return await _start(context, chat_id, routine)
+
+
+async def _start(context: BotContext, chat_id: int, routine: Routine) -> LiveRoutine:
     services = context.services
     runs = context.bot_data.routines
     old = runs.get(chat_id)
@@ -330,14 +346,15 @@ async def step_due(context: BotContext) -> None:
     index: int
     token, index = job.data  # type: ignore[misc]  # PTB types job.data as object
     chat_id = job.chat_id
-    live = context.bot_data.routines.get(chat_id)
-    # A stale job (the run was paused, skipped, stopped or replaced) does nothing.
-    if live is None or live.token != token or live.run.index != index:
-        return
-    if live.run.paused or live.run.finished:
-        return
-    live.run.next()
-    await _show_current_step(context, chat_id, live)
+    async with _lock(context, chat_id):
+        live = context.bot_data.routines.get(chat_id)
+        # A stale job (the run was paused, skipped, stopped or replaced) does nothing.
+        if live is None or live.token != token or live.run.index != index:
+            return
+        if live.run.paused or live.run.finished:
+            return
+        live.run.next()
+        await _show_current_step(context, chat_id, live)
 
 
 # -- handlers ---------------------------------------------------------------------------
@@ -373,12 +390,13 @@ async def stop_command(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    live = context.bot_data.routines.get(chat.id)
-    if live is None or live.run.finished:
-        await send_text(context.bot, chat.id, NOTHING_RUNNING)
-        return
-    text = stopped_text(live.run.routine)
-    await _end_live(context, chat.id, live, text)
+    async with _lock(context, chat.id):
+        live = context.bot_data.routines.get(chat.id)
+        if live is None or live.run.finished:
+            text = NOTHING_RUNNING
+        else:
+            text = stopped_text(live.run.routine)
+            await _end_live(context, chat.id, live, text)
     await send_text(context.bot, chat.id, text)
 
 
@@ -411,7 +429,15 @@ async def routine_button(update: Update, context: BotContext) -> None:
         return
     if not isinstance(payload, RoutineControl):
         return
-    live = context.bot_data.routines.get(chat.id)
+    async with _lock(context, chat.id):
+        await _control(update, context, chat.id, payload)
+
+
+async def _control(
+    update: Update, context: BotContext, chat_id: int, payload: RoutineControl
+) -> None:
+    """Pause, resume, skip or stop the live run (the chat's lock is held)."""
+    live = context.bot_data.routines.get(chat_id)
     if live is None or live.token != payload.run or live.run.finished:
         # A button of an older, stopped or finished run: it must not touch the current one.
         await _answer(update, ENDED_TEXT)
@@ -419,22 +445,22 @@ async def routine_button(update: Update, context: BotContext) -> None:
     run = live.run
     if payload.action == "pause":
         if run.pause():
-            _cancel_job(context, chat.id)
+            _cancel_job(context, chat_id)
         await _answer(update, "Paused. Press Resume when you are ready.")
-        await _edit_live(context, chat.id, live, _caption(live), control_buttons(live.token, True))
+        await _edit_live(context, chat_id, live, _caption(live), control_buttons(live.token, True))
     elif payload.action == "resume":
         if run.resume():
-            _schedule(context, chat.id, live)
+            _schedule(context, chat_id, live)
         await _answer(update, "Carrying on.")
-        await _edit_live(context, chat.id, live, _caption(live), control_buttons(live.token, False))
+        await _edit_live(context, chat_id, live, _caption(live), control_buttons(live.token, False))
     elif payload.action == "next":
         await _answer(update)
-        _cancel_job(context, chat.id)
+        _cancel_job(context, chat_id)
         run.next()
-        await _show_current_step(context, chat.id, live)
+        await _show_current_step(context, chat_id, live)
     elif payload.action == "stop":
         await _answer(update, "Stopped.")
-        await _end_live(context, chat.id, live, stopped_text(run.routine))
+        await _end_live(context, chat_id, live, stopped_text(run.routine))
 
 
 async def feedback_button(update: Update, context: BotContext) -> None:

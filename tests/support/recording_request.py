@@ -663,11 +663,11 @@ class FakeBotApi:
         if isinstance(markup, str):
             markup = json.loads(markup)
         self._check_markup(markup)
-        if method == "editMessageReplyMarkup" or markup is not None:
-            if markup and "inline_keyboard" in markup:
-                edited["reply_markup"] = markup
-            else:
-                edited.pop("reply_markup", None)
+        # As Telegram does: an edit without reply_markup removes the inline keyboard.
+        if markup and "inline_keyboard" in markup:
+            edited["reply_markup"] = markup
+        else:
+            edited.pop("reply_markup", None)
         if edited == {**message, "edit_date": edited["edit_date"]}:
             raise _BadRequest(
                 "message is not modified: specified new message content and reply markup are"

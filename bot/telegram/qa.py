@@ -1,10 +1,12 @@
 """The Q&A feature: /help, /topics, free-text questions and topic buttons.
 
 Every question, typed or picked from a button, goes through ``Companion`` and is sent by
-``send_reply``: an urgent reply first and alone, an answer with its follow-up buttons, a
-"did you mean ...?" with the candidates plus "None of these"; then whatever the other
-features add for the reply's topic (``Feature.topic_extras``). Its text handler catches
-every message the other features left, so it is registered last.
+``send_reply``, after "typing...", as Telegram HTML (bot/telegram/formatting.py): an
+urgent reply first and alone, an answer with its follow-up buttons and a last row
+"📚 Topics 👍 👎" ("Did this help?", counted per entry with no user id, shown to admins
+by /answerstats), a "did you mean ...?" with the candidates plus "None of these"; then
+whatever the other features add for the reply's topic (``Feature.topic_extras``). Its
+text handler catches every message the other features left, so it is registered last.
 """
 
 from __future__ import annotations

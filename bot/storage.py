@@ -7,6 +7,9 @@ What is stored, and nothing more:
   subscribed, the local date of the last daily tip (``YYYY-MM-DD``), and the position
   in the user's tip rotation.
 - ``routine_feedback``: aggregate counts per (routine id, feeling); no user id.
+- ``routine_runs``: per chat, the routine being shown in its live message (routine id,
+  the run's button token, the message id, the step): a restart ends it with a note.
+- ``answer_feedback``: aggregate "Did this help?" counts per (entry id, yes/no); no user id.
 
 The file runs in WAL mode (readers never block the writer, a crash never leaves a
 half-written row). ``PRAGMA user_version`` holds the schema version; ``MIGRATIONS``
@@ -53,6 +56,23 @@ MIGRATIONS: tuple[str, ...] = (
         feeling    TEXT    NOT NULL,
         count      INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (routine_id, feeling)
+    ) WITHOUT ROWID;
+    """,
+    # 3: the live routine message per chat (so a restart can end it with a note) and
+    # aggregate "Did this help?" votes per answer entry, no user id.
+    """
+    CREATE TABLE routine_runs (
+        chat_id    INTEGER PRIMARY KEY,
+        routine_id TEXT    NOT NULL,
+        token      TEXT    NOT NULL,
+        message_id INTEGER,
+        step       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE answer_feedback (
+        entry_id TEXT    NOT NULL,
+        helpful  INTEGER NOT NULL,
+        count    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (entry_id, helpful)
     ) WITHOUT ROWID;
     """,
 )
@@ -231,7 +251,8 @@ class Store:
         """Delete everything stored about ``chat_id``; True if anything was there."""
         with self._transaction() as db:
             cursor = db.execute("DELETE FROM users WHERE chat_id = ?", (chat_id,))
-        return cursor.rowcount > 0
+            runs = db.execute("DELETE FROM routine_runs WHERE chat_id = ?", (chat_id,))
+        return cursor.rowcount + runs.rowcount > 0
 
     def subscribers(self) -> list[Subscription]:
         """Every subscribed chat (the dispatcher decides who is due)."""
@@ -314,12 +335,83 @@ class Store:
             counts.setdefault(routine_id, {})[feeling] = int(count)
         return counts
 
+    # -- live routines (one row per chat with a routine on screen) ---------------------
+
+    def save_routine_run(self, run: RoutineRunRow) -> None:
+        """Record (or move on) the routine shown in ``run.chat_id``'s live message."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO routine_runs (chat_id, routine_id, token, message_id, step)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+                " routine_id = excluded.routine_id, token = excluded.token,"
+                " message_id = excluded.message_id, step = excluded.step",
+                (run.chat_id, run.routine_id, run.token, run.message_id, run.step),
+            )
+
+    def end_routine_run(self, chat_id: int, token: str | None = None) -> bool:
+        """Forget the chat's live routine (only run ``token`` when given); True if one was."""
+        with self._transaction() as db:
+            if token is None:
+                cursor = db.execute("DELETE FROM routine_runs WHERE chat_id = ?", (chat_id,))
+            else:
+                cursor = db.execute(
+                    "DELETE FROM routine_runs WHERE chat_id = ? AND token = ?", (chat_id, token)
+                )
+        return cursor.rowcount > 0
+
+    def routine_runs(self) -> list[RoutineRunRow]:
+        """Every routine that was on screen when the bot last stopped."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT chat_id, routine_id, token, message_id, step FROM routine_runs"
+                " ORDER BY chat_id"
+            ).fetchall()
+        return [
+            RoutineRunRow(int(c), str(r), str(t), None if m is None else int(m), int(s))
+            for c, r, t, m, s in rows
+        ]
+
+    # -- "Did this help?" (aggregate only) ----------------------------------------------
+
+    def record_answer_vote(self, entry_id: str, helpful: bool) -> None:
+        """Count one 👍 or 👎 under an answer; no user id is kept."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO answer_feedback (entry_id, helpful, count) VALUES (?, ?, 1)"
+                " ON CONFLICT (entry_id, helpful) DO UPDATE SET count = count + 1",
+                (entry_id, int(helpful)),
+            )
+
+    def answer_vote_counts(self) -> dict[str, tuple[int, int]]:
+        """``{entry_id: (helpful, not helpful)}`` over everyone."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT entry_id, helpful, count FROM answer_feedback ORDER BY entry_id"
+            ).fetchall()
+        counts: dict[str, tuple[int, int]] = {}
+        for entry_id, helpful, count in rows:
+            yes, no = counts.get(entry_id, (0, 0))
+            counts[entry_id] = (yes + int(count), no) if helpful else (yes, no + int(count))
+        return counts
+
+
+@dataclass(frozen=True)
+class RoutineRunRow:
+    """A routine on screen in a chat, as stored."""
+
+    chat_id: int
+    routine_id: str
+    token: str
+    message_id: int | None
+    step: int
+
 
 __all__ = [
     "DB_FILENAME",
     "DEFAULT_DAILY_TIME",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "RoutineRunRow",
     "StorageError",
     "Store",
     "Subscription",

@@ -6,7 +6,10 @@ the bot made: real YAML knowledge, real SQLite, real handlers, no mocks inside P
 
 from __future__ import annotations
 
+import html
+import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -15,10 +18,10 @@ from telegram.error import BadRequest
 
 from bot.core.reply import ReplyKind
 from bot.telegram.app import build_application
+from bot.telegram.context import services_of
 from bot.telegram.keyboards import MAX_CALLBACK_BYTES, NONE_OF_THESE, topics_keyboard
 from bot.telegram.runner import REDACTED, RedactingFilter, install_redaction, redact
 from bot.telegram.sending import MAX_MESSAGE_LENGTH, send_text, split_text
-from bot.telegram.services import SERVICES_KEY, TOPIC_EXTRAS_KEY
 from tests.conftest import TEST_TOKEN
 from tests.support.recording_request import RecordingRequest, running_application
 
@@ -34,6 +37,16 @@ def buttons(params: dict[str, Any]) -> list[dict[str, Any]]:
 
 def button_data(params: dict[str, Any]) -> list[str]:
     return [str(button.get("callback_data")) for button in buttons(params)]
+
+
+def follow_ups(params: dict[str, Any]) -> list[str]:
+    """The topic buttons of a reply, without the last "Topics / 👍 / 👎" row."""
+    return [d for d in button_data(params) if d != "t:all" and not d.startswith("h:")]
+
+
+def plain(text: str) -> str:
+    """What the person reads: Telegram HTML without its tags and entities."""
+    return html.unescape(re.sub(r"</?[a-z]+>", "", text))
 
 
 async def converse(api, text: str, chat_id: int = CHAT) -> list[dict[str, Any]]:
@@ -78,6 +91,7 @@ async def test_help_lists_every_command_of_the_menu(app, api) -> None:
     for command in menu["commands"]:
         assert f"/{command['command']}" in help_message["text"]
     assert "doctor" in help_message["text"]
+    assert "@reflexology_test_bot sleep" in help_message["text"]  # inline mode
 
 
 async def test_topics_shows_a_button_for_every_topic(app, api, knowledge) -> None:
@@ -95,14 +109,16 @@ async def test_a_question_gets_the_answer_caveat_and_follow_up_buttons(app, api,
     topic = knowledge.topics["evidence"]
     question = "does reflexology really work? what do studies say?"
     [answer] = await converse(api, question)
-    expected = app.bot_data[SERVICES_KEY].companion.respond(question)  # the chosen entry
+    expected = services_of(app).companion.respond(question)  # the chosen entry
     assert expected.topic == topic.id
     assert first_sentence(expected.text) in answer["text"]
     assert knowledge.caveat.strip() in answer["text"]
-    data = button_data(answer)
+    data = follow_ups(answer)
     assert data, "an answer offers follow-up topics"
     assert all(d.startswith("t:") and d[2:] in knowledge.topics for d in data)
     assert f"t:{topic.id}" not in data
+    entry = expected.entry
+    assert button_data(answer)[-3:] == ["t:all", f"h:{entry}:u", f"h:{entry}:d"]
 
 
 # Chosen to land in each band of the matcher today; the rendering check holds for any band.
@@ -115,21 +131,135 @@ BAND_EXAMPLES = (
 
 
 async def test_every_kind_of_reply_is_rendered_with_its_buttons(app, api) -> None:
-    companion = app.bot_data[SERVICES_KEY].companion
+    companion = services_of(app).companion
     kinds = set()
     for text in BAND_EXAMPLES:
         # The same turns in a chat of their own: the chat's context is mirrored.
         expected = companion.respond(text, chat="mirror")
         kinds.add(expected.kind)
         [message, *_extras] = await converse(api, text)
-        assert message["text"] == expected.text
+        did_this_help = "\n\nDid this help?" if expected.kind is ReplyKind.ANSWER else ""
+        as_listed = re.sub(r"(?m)^- ", "• ", expected.text)  # list lines get bullets
+        assert plain(message["text"]) == as_listed + did_this_help
         wanted = [f"t:{topic_id}" for topic_id in expected.suggestions]
         if expected.kind is ReplyKind.CLARIFY:
             wanted.append(NONE_OF_THESE)
-        assert button_data(message) == wanted, text
+        assert follow_ups(message) == wanted, text
     assert {ReplyKind.CLARIFY, ReplyKind.FALLBACK, ReplyKind.ANSWER} <= kinds, (
         "the matcher moved: pick new BAND_EXAMPLES so every band is still covered"
     )
+
+
+async def test_html_escapes_what_people_write_and_bolds_the_first_line(app, api) -> None:
+    api.first_names[CHAT] = "<b>Bob</b> & Co"
+    [welcome] = await converse(api, "/start")
+    assert welcome["parse_mode"] == "HTML"
+    assert welcome["text"].startswith("<b>Hello, &lt;b&gt;Bob&lt;/b&gt; &amp; Co!</b>")
+    assert plain(welcome["text"]).startswith("Hello, <b>Bob</b> & Co!")
+    # A question full of markup is answered (the fake refuses invalid HTML with a 400).
+    [answer] = await converse(api, "<b>does</b> reflexology help & <i>sleep</i>?")
+    assert answer["parse_mode"] == "HTML"
+    assert answer["text"].startswith("<b>")
+    assert "<i>Reflexology is not a substitute" in answer["text"]
+    [unknown] = await converse(api, "/timezone <b>Mars</b>&co")
+    assert "<i>&lt;b&gt;Mars&lt;/b&gt;&amp;co</i>" in unknown["text"]
+    assert "&lt;Area/City&gt;" in unknown["text"]
+    assert not [c for c in api.calls if c.fault == "400"]
+
+
+async def test_typing_comes_before_every_answer(app, api) -> None:
+    for text in ("what is reflexology?", "hello", "qwxz plorp"):
+        before = len(api.calls)
+        await converse(api, text)
+        methods = [c.method for c in api.calls[before:] if c.method != "getUpdates"]
+        assert methods[:2] == ["sendChatAction", "sendMessage"], text
+        action = next(c for c in api.calls[before:] if c.method == "sendChatAction")
+        assert action.params["action"] == "typing"
+    api.push_callback(CHAT, "t:sleep")
+    await api.wait_for_sent("sendMessage", 4, chat_id=CHAT)
+    assert [c.method for c in api.calls if c.method != "getUpdates"][-3:] == [
+        "answerCallbackQuery",
+        "sendChatAction",
+        "sendMessage",
+    ]
+
+
+async def test_topics_and_did_this_help_buttons_count_per_entry_only(
+    app, api, knowledge, settings
+) -> None:
+    [answer] = await converse(api, "how long is a session?")
+    entry = services_of(app).companion.respond("how long is a session?").entry
+    assert entry
+    assert button_data(answer)[-3:] == ["t:all", f"h:{entry}:u", f"h:{entry}:d"]
+    assert [b["text"] for b in buttons(answer)][-3:] == ["📚 Topics", "👍", "👎"]
+    api.push_callback(CHAT, f"h:{entry}:u")
+    await api.wait_for(lambda _c: api.sent("editMessageReplyMarkup", CHAT))
+    [thanks] = api.sent("answerCallbackQuery")
+    assert thanks["text"] == "Thank you for telling me!"
+    # The vote buttons are gone (no second count); the follow-ups and Topics stay.
+    [edit] = api.sent("editMessageReplyMarkup", CHAT)
+    assert button_data(edit) == [*follow_ups(answer), "t:all"]
+    api.push_callback(CHAT + 1, f"h:{entry}:d")
+    api.push_callback(CHAT + 2, f"h:{entry}:d")
+    api.push_callback(CHAT + 2, "h:no-such-entry:d")
+    await api.wait_for(lambda _c: len(api.sent("answerCallbackQuery")) == 4)
+    store = services_of(app).store
+    assert store.answer_vote_counts() == {entry: (1, 2)}
+    # Aggregate only: no user or chat id anywhere in the table.
+    import sqlite3
+
+    raw = sqlite3.connect(store.path)
+    columns = [r[1] for r in raw.execute("PRAGMA table_info(answer_feedback)")]
+    raw.close()
+    assert columns == ["entry_id", "helpful", "count"]
+    # "Topics" lists every topic.
+    api.push_callback(CHAT, "t:all")
+    listing = await api.wait_for(
+        lambda _c: next(
+            (m for m in api.sent("sendMessage", CHAT) if m["text"] == "Pick a topic:"), None
+        )
+    )
+    assert len(button_data(listing)) == len(knowledge.topics) - 1
+    # Admins see the counts.
+    api.push_text(CHAT, "/answerstats", user_id=777)
+    stats = await api.wait_for(
+        lambda _c: next((m for m in api.sent("sendMessage", CHAT) if "👍 / 👎" in m["text"]), None)
+    )
+    assert f"{entry}: 1 / 2" in stats["text"]
+
+
+async def test_inline_mode_offers_answer_cards_with_the_caveat(app, api, knowledge) -> None:
+    api.push_inline_query(CHAT, "sleep")
+    [answer] = await api.wait_for_sent("answerInlineQuery")
+    cards = answer["results"]
+    cards = json.loads(cards) if isinstance(cards, str) else cards
+    assert 1 <= len(cards) <= 5
+    first = cards[0]
+    assert first["type"] == "article"
+    assert first["title"] == knowledge.topics["sleep"].title
+    assert first["description"].startswith("Some people report sleeping better")
+    content = first["input_message_content"]
+    assert content["parse_mode"] == "HTML"
+    assert "<i>Reflexology is not a substitute for medical care." in content["message_text"]
+    assert all(knowledge.caveat.split(".")[0] in c["input_message_content"]["message_text"]
+               for c in cards)  # fmt: skip
+    assert len({c["id"] for c in cards}) == len(cards)
+    # A red flag is one card: the seek-care reply, never a reflexology answer.
+    api.push_inline_query(CHAT, URGENT_TEXT)
+    urgent = await api.wait_for_sent("answerInlineQuery", count=2)
+    [card] = (
+        urgent[1]["results"]
+        if not isinstance(urgent[1]["results"], str)
+        else json.loads(urgent[1]["results"])
+    )
+    assert card["title"] == "Please get medical help now"
+    assert first_sentence(knowledge.red_flags.reply) in plain(
+        card["input_message_content"]["message_text"]
+    )
+    # Nothing typed yet: a few starting points.
+    api.push_inline_query(CHAT, "")
+    empty = await api.wait_for_sent("answerInlineQuery", count=3)
+    assert len(empty[2]["results"]) >= 3
 
 
 async def test_a_button_press_is_answered_through_the_same_path(app, api, knowledge) -> None:
@@ -142,8 +272,8 @@ async def test_a_button_press_is_answered_through_the_same_path(app, api, knowle
     answer = sent[1]
     assert first_sentence(knowledge.topic_answer("safety")) in answer["text"]
     assert knowledge.caveat.strip() in answer["text"]
-    typed = app.bot_data[SERVICES_KEY].companion.topic_reply("safety")
-    assert answer["text"] == typed.text
+    typed = services_of(app).companion.topic_reply("safety")
+    assert plain(answer["text"]) == typed.text + "\n\nDid this help?"
 
 
 async def test_none_of_these_offers_the_topic_list(app, api, knowledge) -> None:
@@ -166,7 +296,6 @@ async def test_a_stale_button_is_answered_with_the_topic_list(app, api) -> None:
         ("push_sticker", "stickers"),
         ("push_photo", "pictures"),
         ("push_voice", "voice messages"),
-        ("push_location", "locations"),
         ("push_document", "files"),
     ],
 )
@@ -223,7 +352,7 @@ async def test_a_5000_character_message_is_answered_within_telegram_limits(app, 
 async def test_a_long_reply_is_split_with_the_buttons_on_the_last_part(app, api) -> None:
     paragraph = "Reflexology is said to relax. " * 40  # ~1,200 characters
     text = "\n\n".join(f"{i}. {paragraph.strip()}" for i in range(8))  # ~9,700 characters
-    markup = topics_keyboard(app.bot_data[SERVICES_KEY].knowledge, ["sleep"])
+    markup = topics_keyboard(services_of(app).knowledge, ["sleep"])
     messages = await send_text(app.bot, CHAT, text, reply_markup=markup)
     sent = api.sent("sendMessage", CHAT)
     assert len(messages) == len(sent) >= 3
@@ -298,7 +427,7 @@ async def test_topic_extras_follow_the_answer(app, api, knowledge) -> None:
         seen.append(reply.topic)
         await context.bot.send_message(update.effective_chat.id, "extra for " + reply.topic)
 
-    extras = app.bot_data[TOPIC_EXTRAS_KEY]
+    extras = app.bot_data.topic_extras
     extras.setdefault("evidence", []).append(extra)
     api.push_callback(CHAT, "t:evidence")
     sent = await api.wait_for_sent("sendMessage", 2, chat_id=CHAT)
@@ -311,7 +440,7 @@ async def test_topic_extras_follow_the_answer(app, api, knowledge) -> None:
 async def test_a_failing_handler_is_logged_and_the_bot_keeps_going(
     app, api, knowledge, caplog, monkeypatch
 ) -> None:
-    companion = app.bot_data[SERVICES_KEY].companion
+    companion = services_of(app).companion
     real_respond = companion.respond
     calls = 0
 
@@ -397,5 +526,5 @@ async def test_each_chat_keeps_its_own_conversation(app, api, knowledge) -> None
     assert first_sentence(often) in follow_up["text"]
     [bladder] = await converse(api, "what about the bladder?", chat_id=CHAT + 1)
     assert first_sentence(knowledge.entry_by_id["map-bladder"].answer) in bladder["text"]
-    companion = app.bot_data[SERVICES_KEY].companion
+    companion = services_of(app).companion
     assert companion.contexts.get(f"tg:{CHAT}").entry == "session-how-often"

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from bot.telegram import privacy
 from bot.telegram import tips as tips_feature
-from bot.telegram.services import SERVICES_KEY
+from bot.telegram.context import services_of
 
 NOW = datetime(2026, 5, 2, 12, 0, tzinfo=UTC)  # a Saturday, 14:00 in Berlin
 CHAT = 4242
@@ -23,11 +24,11 @@ def clock(app) -> dict[str, datetime]:
 
 
 def store(app):
-    return app.bot_data[SERVICES_KEY].store
+    return services_of(app).store
 
 
 def tip_texts(app) -> set[str]:
-    return {tip.text for tip in app.bot_data[SERVICES_KEY].knowledge.tips}
+    return {tip.text for tip in services_of(app).knowledge.tips}
 
 
 def buttons(params: dict[str, Any]) -> dict[str, str]:
@@ -103,7 +104,7 @@ async def test_daily_after_todays_time_sends_todays_tip_once(app, api, clock) ->
 @pytest.mark.parametrize("args", ["/daily 25:00", "/daily soon", "/daily 9 30"])
 async def test_daily_bad_arguments_answer_with_usage(app, api, clock, args: str) -> None:
     reply = await say(api, args)
-    assert reply["text"].startswith("Usage: /daily [HH:MM|off]")
+    assert reply["text"].startswith("Usage: /daily [time|off]")
     assert store(app).get(CHAT) is None
 
 
@@ -179,12 +180,12 @@ async def test_forget_needs_confirmation(app, api, clock) -> None:
 
     await press(api, "forget:no")
     assert store(app).get(CHAT) is not None
-    assert api.sent("editMessageText", CHAT)[-1]["text"] == tips_feature.NOT_DELETED
+    assert api.sent("editMessageText", CHAT)[-1]["text"] == privacy.NOT_DELETED
 
     await say(api, "/forget")
     await press(api, "forget:yes")
     assert store(app).get(CHAT) is None
-    assert api.sent("editMessageText", CHAT)[-1]["text"] == tips_feature.FORGOTTEN
+    assert api.sent("editMessageText", CHAT)[-1]["text"] == privacy.FORGOTTEN
 
 
 async def test_forget_leaves_other_chats(app, api, clock) -> None:
@@ -290,9 +291,144 @@ async def test_typed_subscribe_and_stop_do_what_the_answer_says(app, api, clock)
 
 
 async def test_forget_also_clears_the_conversation_context(app, api, clock) -> None:
-    companion = app.bot_data[SERVICES_KEY].companion
+    companion = services_of(app).companion
     await say(api, "where is the kidney point")
     assert companion.contexts.get(f"tg:{CHAT}") is not None
     await say(api, "/forget")
     await press(api, "forget:yes")
     assert companion.contexts.get(f"tg:{CHAT}") is None
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [("/daily 7pm", "19:00"), ("/daily 19:30", "19:30"), ("/daily 7.30am", "07:30"),
+     ("/daily 7 pm", "19:00")],
+)  # fmt: skip
+async def test_daily_understands_times_in_words(app, api, clock, command, expected) -> None:
+    reply = await say(api, command)
+    sub = store(app).get(CHAT)
+    assert (sub.subscribed, sub.daily_time) == (True, expected)
+    assert f"every day at {expected} (UTC)" in reply["text"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [("send me a tip every morning at 8", "08:00"), ("daily tips at 9 please", "09:00")],
+)
+async def test_subscribing_in_a_sentence_uses_its_time(app, api, clock, sentence, expected):
+    reply = await say(api, sentence)
+    sub = store(app).get(CHAT)
+    assert (sub.subscribed, sub.daily_time) == (True, expected)
+    # The confirmation is the answer: no "tell me the time" before it.
+    assert reply["text"].startswith(f"Daily tips are on: one tip every day at {expected}")
+
+
+async def test_an_impossible_time_gets_the_usage_and_subscribes_nobody(app, api, clock):
+    for text in ("/daily 25pm", "daily tips at 25pm"):
+        reply = await say(api, text)
+        assert reply["text"].startswith("Usage: /daily [time|off]"), text
+        assert "7pm" in reply["text"]
+    assert store(app).get(CHAT) is None
+
+
+async def test_subscribing_asks_the_zone_with_likely_buttons_and_other(app, api, clock):
+    api.language_codes[CHAT] = "de"
+    reply = await say(api, "/daily 7pm")
+    data = list(buttons(reply))
+    assert data[:3] == ["tz:Europe/Berlin", "tz:Europe/Vienna", "tz:Europe/Zurich"]
+    assert data[-1] == "tz:?" and buttons(reply)["tz:?"] == "Other..."
+    await press(api, "tz:Europe/Berlin")
+    assert store(app).get(CHAT).timezone == "Europe/Berlin"
+    # Once a zone is set, subscribing again asks nothing.
+    again = await say(api, "/daily 8pm")
+    assert "reply_markup" not in again
+
+
+async def test_other_zone_offers_a_location_button_and_a_location_sets_the_zone(
+    app, api, clock
+) -> None:
+    await say(api, "/daily 7pm")
+    await press(api, "tz:?")
+    other = api.sent("sendMessage", CHAT)[-1]
+    assert "/timezone" in other["text"]
+    [[button]] = other["reply_markup"]["keyboard"]
+    assert button["request_location"] is True
+    api.push_location(CHAT, latitude=50.45, longitude=30.52)  # Kyiv
+    await api.wait_for(lambda _c: store(app).get(CHAT).timezone == "Europe/Kyiv")
+    await api.wait_until_idle(quiet=0.05)
+    confirmation = api.sent("sendMessage", CHAT)[-1]
+    assert "Time zone set to Europe/Kyiv" in confirmation["text"]
+    assert confirmation["reply_markup"] == {"remove_keyboard": True}
+    api.push_location(CHAT, latitude=0.0, longitude=-30.0)  # the Atlantic
+    await api.wait_for(lambda _c: "could not find" in api.sent("sendMessage", CHAT)[-1]["text"])
+    assert store(app).get(CHAT).timezone == "Europe/Kyiv"
+
+
+GROUP = -100123
+ALICE, BOB = 501, 502
+
+
+async def press_as(api, data: str, user_id: int, chat_id: int = GROUP) -> dict[str, Any]:
+    before = len(api.calls)
+    api.push_callback(chat_id, data, user_id=user_id)
+    await api.wait_for(lambda calls: any(c.method == "answerCallbackQuery" for c in calls[before:]))
+    await api.wait_until_idle(quiet=0.05)
+    return next(c.params for c in api.calls[before:] if c.method == "answerCallbackQuery")
+
+
+async def test_in_a_group_forget_acts_only_for_the_person_who_asked(app, api, clock) -> None:
+    api.push_text(GROUP, "/daily 8pm", user_id=ALICE)
+    await api.wait_for(lambda _c: store(app).get(GROUP) is not None)
+    api.push_text(GROUP, "/forget", user_id=ALICE)
+    question = await api.wait_for(
+        lambda _c: next(
+            (m for m in api.sent("sendMessage", GROUP) if "Delete it all" in m["text"]), None
+        )
+    )
+    assert set(buttons(question)) == {f"forget:yes:{ALICE}", f"forget:no:{ALICE}"}
+
+    refused = await press_as(api, f"forget:yes:{ALICE}", BOB)
+    assert refused["text"] == "Only the person who asked can use these buttons."
+    assert refused["show_alert"] is True
+    assert store(app).get(GROUP) is not None
+    assert api.sent("editMessageText", GROUP) == []
+    # A group button from before requesters were recorded acts for nobody.
+    stale = await press_as(api, "forget:yes", ALICE)
+    assert "out of date" in stale["text"]
+    assert store(app).get(GROUP) is not None
+
+    await press_as(api, f"forget:yes:{ALICE}", ALICE)
+    assert store(app).get(GROUP) is None
+    assert api.sent("editMessageText", GROUP)[-1]["text"] == privacy.FORGOTTEN
+
+
+async def test_in_a_group_settings_buttons_act_only_for_the_person_who_asked(
+    app, api, clock
+) -> None:
+    api.push_text(GROUP, "/daily 8pm", user_id=ALICE)
+    await api.wait_for(lambda _c: store(app).get(GROUP) is not None)
+    zone_question = api.sent("sendMessage", GROUP)[0]
+    assert f"tz:?:{ALICE}" in buttons(zone_question)  # the zone buttons are Alice's too
+    api.push_text(GROUP, "/settings", user_id=ALICE)
+    panel = await api.wait_for(
+        lambda _c: next(
+            (m for m in api.sent("sendMessage", GROUP) if "Your settings" in m["text"]), None
+        )
+    )
+    data = set(buttons(panel))
+    assert {f"set:off:{ALICE}", f"set:t:07:00:{ALICE}", f"forget:ask:{ALICE}"} <= data
+
+    for pressed in (f"set:off:{ALICE}", f"set:t:07:00:{ALICE}", f"tz:Europe/Paris:{ALICE}"):
+        refused = await press_as(api, pressed, BOB)
+        assert refused["text"].startswith("Only the person who asked"), pressed
+    sub = store(app).get(GROUP)
+    assert (sub.subscribed, sub.daily_time, sub.timezone) == (True, "20:00", None)
+
+    await press_as(api, f"set:t:07:00:{ALICE}", ALICE)
+    await press_as(api, f"tz:Europe/Paris:{ALICE}", ALICE)
+    await press_as(api, f"set:off:{ALICE}", ALICE)
+    sub = store(app).get(GROUP)
+    assert (sub.subscribed, sub.daily_time, sub.timezone) == (False, "07:00", "Europe/Paris")
+    # In a private chat the buttons need no requester: the chat is the person.
+    reply = await say(api, "/settings")
+    assert "set:off" not in buttons(reply) and "set:on" in buttons(reply)

@@ -213,6 +213,38 @@ def step_text(routine: Routine, index: int) -> str:
     return f"{step_header(routine, index)}\n{routine.steps[index].text}"
 
 
+def progress_bar(done: int, total: int, width: int = 10) -> str:
+    """``▰▰▰▱▱▱``: ``done`` of ``total`` steps, at most ``width`` marks."""
+    if total <= 0:
+        return ""
+    marks = min(total, width)
+    filled = round(marks * min(max(done, 0), total) / total)
+    return "▰" * filled + "▱" * (marks - filled)
+
+
+def live_step_text(routine: Routine, index: int, left: float, *, paused: bool = False) -> str:
+    """One step of a routine shown in its live message: where, progress, time, what to do."""
+    step = routine.steps[index]
+    total = len(routine.steps)
+    clock = f"⏸ paused, {format_duration(left)} left" if paused else f"⏱ {format_duration(left)}"
+    return (
+        f"Step {index + 1}/{total} · {area_label(step.area)}\n"
+        f"{progress_bar(index + 1, total)} {clock}\n\n"
+        f"{step.text}"
+    )
+
+
+def interrupted_text(routine: Routine) -> str:
+    """Said after a restart of the bot cut a routine short."""
+    return (
+        f"Sorry, I restarted and {routine.title} was cut short. "
+        "Start it again whenever you like with /routine."
+    )
+
+
+ENDED_TEXT = "This routine has ended."
+
+
 def closing_text(routine: Routine) -> str:
     """Said after the last step."""
     return (
@@ -256,6 +288,7 @@ def feedback_reply(feeling: str) -> str:
 
 __all__ = [
     "CONTROLS_HINT",
+    "ENDED_TEXT",
     "FEEDBACK_QUESTION",
     "FEELINGS",
     "FEELING_LABELS",
@@ -266,9 +299,12 @@ __all__ = [
     "closing_text",
     "feedback_reply",
     "format_duration",
+    "interrupted_text",
     "intro_text",
+    "live_step_text",
     "menu_line",
     "menu_text",
+    "progress_bar",
     "replaced_text",
     "step_header",
     "step_seconds",

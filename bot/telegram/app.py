@@ -1,33 +1,24 @@
-"""Builds the python-telegram-bot Application from features.
+"""Builds the python-telegram-bot Application from its features.
 
-A *feature* is a module with:
-
-- ``handlers() -> list[BaseHandler]``: its command / callback handlers. They are
-  added before the Q&A feature's catch-all text handler.
-- ``commands() -> list[BotCommand]``: entries for the command menu (setMyCommands).
-- optionally ``async post_init(application) -> None``: start-up work (e.g. rebuild jobs).
-- optionally ``topic_extras() -> dict[topic_id, coroutine]``: extra sends after a
-  topic's answer (routine buttons after ``routine``, the picture after ``foot-map``,
-  a tip and the subscription offer after ``tip``). Signature of each coroutine:
-  ``async def extra(update, context, reply) -> None``.
-
-Callback data namespaces (<= 64 bytes): ``t:`` topics (qa), ``r:`` routines,
-``fb:`` routine feedback, ``tip:`` / ``set:`` / ``tz:`` / ``forget:`` tips and settings.
+Each feature is an object (``bot.telegram.feature.Feature``) that registers its own
+handlers with ``application.add_handlers``; ``features()`` lists them explicitly, in
+registration order: in one handler group the first matching handler wins, so the Q&A
+feature, whose text handler catches every message, comes last. Handlers get a typed
+``BotContext`` (``context.services``, ``context.bot_data``: bot/telegram/context.py),
+and every button's callback data is packed and parsed in bot/telegram/callbacks.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
-from types import ModuleType
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes
+from telegram.ext import ApplicationBuilder, BaseUpdateProcessor
 from telegram.request import BaseRequest
 
 from bot.config import Settings
@@ -35,21 +26,33 @@ from bot.config import Settings
 if TYPE_CHECKING:
     from bot.core.companion import Companion
 from bot.core.knowledge import Knowledge
-from bot.telegram.services import COMMANDS_KEY, SERVICES_KEY, TOPIC_EXTRAS_KEY, Services
+from bot.storage import DB_FILENAME
+from bot.telegram.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
+from bot.telegram.feature import Feature
+from bot.telegram.inline import InlineFeature
+from bot.telegram.privacy import PrivacyFeature
+from bot.telegram.qa import QAFeature
+from bot.telegram.routines import RoutinesFeature
+from bot.telegram.services import SERVICES_KEY, Services
+from bot.telegram.start import StartFeature
+from bot.telegram.tips import TipsFeature
 
 log = logging.getLogger(__name__)
 
-FEATURE_NAMES = ("routines", "tips", "qa")  # registration order: qa's catch-all last
-DB_FILENAME = "bot.sqlite3"
 MAX_CONCURRENT_UPDATES = 64
 ERROR_TEXT = "Sorry, something went wrong on my side. Please try again in a moment."
 
-TopicExtra = Callable[[Update, ContextTypes.DEFAULT_TYPE, Any], Awaitable[None]]
 
-
-def features() -> list[ModuleType]:
-    """Feature modules in registration order; ``qa`` is last (its text handler catches all)."""
-    return [importlib.import_module(f"bot.telegram.{name}") for name in FEATURE_NAMES]
+def features() -> list[Feature]:
+    """Every feature, in registration order; Q&A last (its text handler catches all)."""
+    return [
+        StartFeature(),
+        RoutinesFeature(),
+        TipsFeature(),
+        PrivacyFeature(),
+        InlineFeature(),
+        QAFeature(),
+    ]
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -89,28 +92,24 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
-def _menu(modules: list[ModuleType]) -> list[BotCommand]:
-    """Every feature's commands, Q&A's first (/start, /help, /topics), without duplicates."""
-    ordered = sorted(modules, key=lambda m: m.__name__ != "bot.telegram.qa")
+# The menu starts with what a newcomer needs: /start, /help, /topics.
+MENU_FIRST = ("start", "qa")
+
+
+def _menu(feature_list: list[Feature]) -> list[BotCommand]:
+    """Every feature's commands, /start, /help and /topics first, without duplicates."""
+    ordered = sorted(
+        feature_list,
+        key=lambda f: MENU_FIRST.index(f.name) if f.name in MENU_FIRST else len(MENU_FIRST),
+    )
     menu: dict[str, BotCommand] = {}
-    for module in ordered:
-        for command in module.commands():
+    for feature in ordered:
+        for command in feature.commands():
             menu.setdefault(command.command, command)
     return list(menu.values())
 
 
-def _topic_extras(modules: list[ModuleType]) -> dict[str, list[TopicExtra]]:
-    extras: dict[str, list[TopicExtra]] = {}
-    for module in modules:
-        provider = getattr(module, "topic_extras", None)
-        if provider is None:
-            continue
-        for topic_id, extra in provider().items():
-            extras.setdefault(topic_id, []).append(extra)
-    return extras
-
-
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the error (token redacted) and tell the user something went wrong."""
     from bot.telegram.runner import redact
 
@@ -135,7 +134,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     companion: Companion | None = None,
-) -> Application:
+) -> BotApplication:
     """The whole bot, wired; ``request`` replaces the network layer in tests.
 
     ``companion`` lets a caller that already built one for ``knowledge`` share it
@@ -147,28 +146,25 @@ def build_application(
     from bot.pictures.foot_map import FootMapCache
     from bot.storage import Store
 
-    modules = features()
-    menu = _menu(modules)
+    feature_list = features()
+    menu = _menu(feature_list)
 
-    async def post_init(application: Application) -> None:
+    async def post_init(application: BotApplication) -> None:
         try:
             await application.bot.set_my_commands(menu)
         except TelegramError as exc:  # the menu is a nicety: start anyway
             log.warning("setMyCommands failed: %s", exc)
-        for module in modules:
-            hook = getattr(module, "post_init", None)
-            if hook is not None:
-                await hook(application)
+        for feature in feature_list:
+            await feature.post_init(application)
 
-    async def post_shutdown(application: Application) -> None:
-        services = application.bot_data.get(SERVICES_KEY)
-        if isinstance(services, Services):
-            services.store.close()
+    async def post_shutdown(application: BotApplication) -> None:
+        application.bot_data.services.store.close()
 
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
+        .context_types(CONTEXT_TYPES)
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -177,10 +173,11 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
-    application = builder.build()
+    application: BotApplication = builder.build()
 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    application.bot_data[SERVICES_KEY] = Services(
+    bot_data: BotData = application.bot_data
+    bot_data.services = Services(
         settings=settings,
         knowledge=knowledge,
         companion=companion if companion is not None else Companion(knowledge),
@@ -188,16 +185,18 @@ def build_application(
         foot_maps=FootMapCache(),
         state={},
     )
-    application.bot_data[COMMANDS_KEY] = menu
-    application.bot_data[TOPIC_EXTRAS_KEY] = _topic_extras(modules)
-    for module in modules:
-        for handler in module.handlers():
-            application.add_handler(handler)
+    bot_data.features = feature_list
+    bot_data.commands = menu
+    for feature in feature_list:
+        for topic_id, extra in feature.topic_extras().items():
+            bot_data.topic_extras.setdefault(topic_id, []).append(extra)
+        feature.register(application)
     application.add_error_handler(on_error)
     return application
 
 
 __all__ = [
+    "DB_FILENAME",
     "SERVICES_KEY",
     "PerChatUpdateProcessor",
     "Services",

@@ -1,4 +1,4 @@
-"""Inline keyboards of topic buttons; a button's callback data is ``t:<topic-id>``.
+"""Inline keyboards of topic buttons (callback data packed by bot/telegram/callbacks.py).
 
 Pressing a topic button goes through the same reply path as typing the question.
 """
@@ -10,27 +10,18 @@ from collections.abc import Iterable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.knowledge import Knowledge
+from bot.telegram import callbacks
+from bot.telegram.callbacks import NoneOfThese, TopicPick
 
-TOPIC_PREFIX = "t:"
-NONE_OF_THESE = "t:none"  # the "none of these" answer to a "did you mean ...?"
-MAX_CALLBACK_BYTES = 64  # Telegram's limit on callback data
+NONE_OF_THESE = callbacks.pack(NoneOfThese())  # the "none of these" answer to "did you mean"
+MAX_CALLBACK_BYTES = callbacks.MAX_BYTES  # Telegram's limit (telegram.constants)
 # Topics not worth a button in the full list: greetings are typed, not picked.
 NOT_LISTED = frozenset({"greeting"})
 
 
 def topic_data(topic_id: str) -> str:
     """The callback data of a topic's button."""
-    data = f"{TOPIC_PREFIX}{topic_id}"
-    if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data for {topic_id!r} is over {MAX_CALLBACK_BYTES} bytes")
-    return data
-
-
-def parse_topic_data(data: str | None) -> str | None:
-    """The topic id in a ``t:`` callback data, or ``None`` for anything else."""
-    if not data or not data.startswith(TOPIC_PREFIX):
-        return None
-    return data[len(TOPIC_PREFIX) :] or None
+    return callbacks.pack(TopicPick(topic_id))
 
 
 def topic_button(knowledge: Knowledge, topic_id: str) -> InlineKeyboardButton | None:
@@ -72,8 +63,6 @@ def suggestions_keyboard(
 __all__ = [
     "MAX_CALLBACK_BYTES",
     "NONE_OF_THESE",
-    "TOPIC_PREFIX",
-    "parse_topic_data",
     "suggestions_keyboard",
     "topic_button",
     "topic_data",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
 from bot.core.foot_zones import MapPicture
@@ -67,4 +68,50 @@ async def send_map_picture(
     return await send_foot_map(bot, chat_id, cache, picture.zone, caption=caption)
 
 
-__all__ = ["FOOT_MAP_CAPTION", "send_foot_map", "send_map_picture"]
+async def edit_foot_map(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    cache: FootMapCache,
+    zone: str | None = None,
+    *,
+    caption: str | None = None,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    **kwargs: Any,
+) -> Message | bool:
+    """Replace the picture of a photo message by the chart (``zone`` highlighted).
+
+    As ``send_foot_map``: Telegram's file_id when known, else one upload whose file_id
+    is remembered. ``kwargs`` go to ``InputMediaPhoto`` (e.g. ``parse_mode``).
+    """
+
+    async def edit(photo: str | InputFile) -> Message | bool:
+        media = InputMediaPhoto(photo, caption=caption, **kwargs)
+        return await bot.edit_message_media(
+            media, chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
+        )
+
+    file_id = cache.get_file_id(zone)
+    if file_id is not None:
+        try:
+            return await call_with_retry(
+                lambda: edit(file_id),
+                what=f"editMessageMedia (file_id) in chat {chat_id}",
+            )
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                raise
+            log.warning("foot map file_id for %s refused (%s); uploading again", zone, exc)
+            cache.forget_file_id(zone)
+    png = await asyncio.to_thread(cache.get_png, zone)
+    upload = InputFile(png, filename=f"foot-map-{zone or 'all'}.png", attach=True)
+    edited: Message | bool = await call_with_retry(
+        lambda: edit(upload),
+        what=f"editMessageMedia (upload) in chat {chat_id}",
+    )
+    if isinstance(edited, Message) and edited.photo:
+        cache.remember_file_id(zone, edited.photo[-1].file_id)
+    return edited
+
+
+__all__ = ["FOOT_MAP_CAPTION", "edit_foot_map", "send_foot_map", "send_map_picture"]

@@ -1,54 +1,42 @@
-"""The Q&A feature: /start, /help, /topics, free-text questions and topic buttons.
+"""The Q&A feature: /help, /topics, free-text questions and topic buttons.
 
 Every question, typed or picked from a button, goes through ``Companion`` and is sent by
-``send_reply``: an urgent reply first and alone, an answer with its follow-up buttons, a
-"did you mean ...?" with the candidates plus "None of these"; then whatever the other
-features add for the reply's topic (``topic_extras``).
+``send_reply``, after "typing...", as Telegram HTML (bot/telegram/formatting.py): an
+urgent reply first and alone, an answer with its follow-up buttons and a last row
+"📚 Topics 👍 👎" ("Did this help?", counted per entry with no user id, shown to admins
+by /answerstats), a "did you mean ...?" with the candidates plus "None of these"; then
+whatever the other features add for the reply's topic (``Feature.topic_extras``). Its
+text handler catches every message the other features left, so it is registered last.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot.core.conversation import telegram_key
 from bot.core.reply import Reply, ReplyKind
-from bot.telegram.keyboards import (
-    NONE_OF_THESE,
-    TOPIC_PREFIX,
-    parse_topic_data,
-    suggestions_keyboard,
-    topics_keyboard,
-)
+from bot.telegram import callbacks
+from bot.telegram.callbacks import AllTopics, Helpful, NoneOfThese, TopicPick
+from bot.telegram.context import BotContext
+from bot.telegram.feature import Feature
+from bot.telegram.formatting import PARSE_MODE, escape, reply_html
+from bot.telegram.keyboards import suggestions_keyboard, topics_keyboard
 from bot.telegram.sending import send_text
-from bot.telegram.services import COMMANDS_KEY, TOPIC_EXTRAS_KEY, get_services
 
 log = logging.getLogger(__name__)
 
-START_TOPICS = ("what-is-reflexology", "benefits", "evidence", "safety", "routine", "tip")
-
-WELCOME = (
-    "Hello! I'm a companion for foot reflexology, the practice of pressing points on the "
-    "feet that are said to be linked to the rest of the body.\n\n"
-    "Ask me anything about it in your own words, for example:\n"
-    "• What is reflexology?\n"
-    "• Can it help me sleep?\n"
-    "• Does it really work?\n"
-    "• Is it safe in pregnancy?\n\n"
-    "I can also show the foot map, guide you through a short self-massage and send a daily "
-    "tip. I tell you honestly what the evidence says."
-)
 HELP_INTRO = "Ask a question in your own words, or use a command:"
 HELP_OUTRO = (
     'You can ask, for example: "how does reflexology work?", "is it safe with diabetes?", '
@@ -56,6 +44,7 @@ HELP_OUTRO = (
     "I give general information, never a diagnosis. If something feels wrong with your "
     "health, please see a doctor."
 )
+HELP_INLINE = "To share an answer in any chat, type @{bot} and your question, e.g. @{bot} sleep."
 TOPICS_TEXT = "Pick a topic:"
 NONE_OF_THESE_TEXT = (
     "No problem. Try asking in other words, or pick a topic below. I can only talk about "
@@ -66,6 +55,10 @@ NOT_TEXT = (
     "reflexology in words, or pick a topic with /topics."
 )
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
+TOPICS_BUTTON = "📚 Topics"
+DID_THIS_HELP = "Did this help?"
+THANKS_FOR_VOTE = "Thank you for telling me!"
+ADMINS_ONLY = "Sorry, that command is for the bot's admins."
 UNAVAILABLE = "Sorry, I can't answer that one right now. Please try again later."
 
 _MEDIA = {
@@ -77,7 +70,6 @@ _MEDIA = {
     "audio": "audio",
     "animation": "GIFs",
     "document": "files",
-    "location": "locations",
     "venue": "locations",
     "contact": "contacts",
     "poll": "polls",
@@ -87,41 +79,47 @@ _MEDIA = {
 
 def _own_commands() -> list[BotCommand]:
     return [
-        BotCommand("start", "What I can do"),
         BotCommand("help", "Commands and what to ask"),
         BotCommand("topics", "Pick a topic"),
     ]
 
 
-def commands() -> list[BotCommand]:
-    """The Q&A commands for the command menu."""
-    return _own_commands()
+def _all_commands(context: BotContext) -> list[BotCommand]:
+    return list(context.bot_data.commands) or _own_commands()
 
 
-def _all_commands(context: ContextTypes.DEFAULT_TYPE) -> list[BotCommand]:
-    menu = context.application.bot_data.get(COMMANDS_KEY)
-    return list(menu) if menu else _own_commands()
+async def send_reply(update: Update, context: BotContext, reply: Reply) -> None:
+    """Send a core reply with its buttons, then the features' extras for its topic.
 
-
-async def send_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
-    """Send a core reply with its buttons, then the features' extras for its topic."""
+    A feature may take an answer over (``Feature.take_over``), e.g. a subscription
+    request that names its time.
+    """
     chat = update.effective_chat
     if chat is None:
         return
-    services = get_services(context)
+    services = context.services
+    await _typing(context, chat.id)
+    if reply.kind is ReplyKind.ANSWER and not reply.urgent:
+        for feature in context.bot_data.features:
+            if await feature.take_over(update, context, reply):
+                return
+    text = reply_html(reply.text, _caveats(context, reply))
     if reply.kind is ReplyKind.URGENT or reply.urgent:
         # Safety first and undistracted: no buttons, no extras.
-        await send_text(context.bot, chat.id, reply.text)
+        await send_text(context.bot, chat.id, text, parse_mode=PARSE_MODE)
         return
     markup = suggestions_keyboard(
         services.knowledge,
         reply.suggestions,
         none_of_these=reply.kind is ReplyKind.CLARIFY,
     )
-    await send_text(context.bot, chat.id, reply.text, reply_markup=markup)
+    if reply.kind is ReplyKind.ANSWER:
+        markup = with_feedback_row(markup, reply.entry or reply.topic)
+        text = f"{text}\n\n<i>{escape(DID_THIS_HELP)}</i>"
+    await send_text(context.bot, chat.id, text, reply_markup=markup, parse_mode=PARSE_MODE)
     if reply.kind is not ReplyKind.ANSWER or reply.topic is None:
         return
-    extras = context.application.bot_data.get(TOPIC_EXTRAS_KEY, {}).get(reply.topic, [])
+    extras = context.bot_data.topic_extras.get(reply.topic, [])
     for extra in extras:
         try:
             await extra(update, context, reply)
@@ -129,44 +127,57 @@ async def send_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: 
             log.error("extra for topic %s failed in chat %s: %s", reply.topic, chat.id, exc)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Welcome the user, say what the bot can do, and show the caveat."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    services = get_services(context)
-    text = f"{WELCOME}\n\n{services.knowledge.caveat}".strip()
-    keyboard = topics_keyboard(
-        services.knowledge, [t for t in START_TOPICS if t in services.knowledge.topics]
-    )
-    await send_text(context.bot, chat.id, text, reply_markup=keyboard)
-    # Deep link t.me/<bot>?start=<topic-id> opens straight on a topic.
-    payload = context.args[0] if context.args else ""
-    topic_id = payload.replace("_", "-")
-    if topic_id in services.knowledge.topics:
-        await send_reply(update, context, services.companion.topic_reply(topic_id))
+async def _typing(context: BotContext, chat_id: int) -> None:
+    """ "typing..." while the answer is composed (best effort: never holds the answer up)."""
+    try:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError as exc:
+        log.debug("chat action failed: %s", exc)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _caveats(context: BotContext, reply: Reply) -> list[str]:
+    """The caveats a reply may end with (shown in italics)."""
+    knowledge = context.services.knowledge
+    entry = knowledge.entry_by_id.get(reply.entry) if reply.entry else None
+    return [knowledge.caveat, entry.caveat if entry else ""]
+
+
+def with_feedback_row(
+    markup: InlineKeyboardMarkup | None, answered: str | None
+) -> InlineKeyboardMarkup:
+    """``markup`` plus a last row: back to the topics, and "did this help?" 👍 👎."""
+    rows = [list(row) for row in markup.inline_keyboard] if markup else []
+    row = [InlineKeyboardButton(TOPICS_BUTTON, callback_data=callbacks.pack(AllTopics()))]
+    if answered:
+        for helped, label in ((True, "👍"), (False, "👎")):
+            data = callbacks.pack(Helpful(answered, helped))
+            row.append(InlineKeyboardButton(label, callback_data=data))
+    return InlineKeyboardMarkup([*rows, row])
+
+
+async def help_command(update: Update, context: BotContext) -> None:
     """List the commands and the kinds of questions to ask."""
     chat = update.effective_chat
     if chat is None:
         return
     lines = [HELP_INTRO, ""]
     lines += [f"/{c.command} - {c.description}" for c in _all_commands(context)]
-    await send_text(context.bot, chat.id, "\n".join([*lines, "", HELP_OUTRO]))
+    lines += ["", HELP_OUTRO]
+    if context.bot.username:
+        lines += ["", HELP_INLINE.format(bot=context.bot.username)]
+    await send_text(context.bot, chat.id, "\n".join(lines))
 
 
-async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def topics(update: Update, context: BotContext) -> None:
     """Show a keyboard with every topic."""
     chat = update.effective_chat
     if chat is None:
         return
-    keyboard = topics_keyboard(get_services(context).knowledge)
+    keyboard = topics_keyboard(context.services.knowledge)
     await send_text(context.bot, chat.id, TOPICS_TEXT, reply_markup=keyboard)
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def question(update: Update, context: BotContext) -> None:
     """Answer a free-text question through the companion."""
     message = update.effective_message
     if message is None or not message.text:
@@ -174,27 +185,22 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer_text(update, context, message.text)
 
 
-async def _answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def _answer_text(update: Update, context: BotContext, text: str) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    if len(text) > 200:  # a long read: show that something is happening
-        try:
-            await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-        except TelegramError as exc:
-            log.debug("chat action failed: %s", exc)
     # Per chat: "why?" or "what about in pregnancy?" is read against this chat's last answer.
-    reply = get_services(context).companion.respond(text, chat=telegram_key(chat.id))
+    reply = context.services.companion.respond(text, chat=telegram_key(chat.id))
     await send_reply(update, context, reply)
 
 
-async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def topic_button(update: Update, context: BotContext) -> None:
     """Answer a pressed topic button through the same path as a typed question."""
     query = update.callback_query
     if query is None:
         return
-    services = get_services(context)
-    topic_id = parse_topic_data(query.data)
+    services = context.services
+    payload = callbacks.parse(query.data)
     try:
         await query.answer()
     except TelegramError as exc:  # too old, or already answered: the reply still matters
@@ -202,10 +208,15 @@ async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     chat = update.effective_chat
     if chat is None:
         return
-    if query.data == NONE_OF_THESE:
+    if isinstance(payload, NoneOfThese):
         keyboard = topics_keyboard(services.knowledge)
         await send_text(context.bot, chat.id, NONE_OF_THESE_TEXT, reply_markup=keyboard)
         return
+    if isinstance(payload, AllTopics):
+        keyboard = topics_keyboard(services.knowledge)
+        await send_text(context.bot, chat.id, TOPICS_TEXT, reply_markup=keyboard)
+        return
+    topic_id = payload.topic if isinstance(payload, TopicPick) else None
     if topic_id is None or topic_id not in services.knowledge.topics:
         # A button from an older version of the bot: offer the current list instead.
         keyboard = topics_keyboard(services.knowledge)
@@ -214,7 +225,62 @@ async def topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_reply(update, context, services.companion.choose(topic_id, telegram_key(chat.id)))
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def vote_button(update: Update, context: BotContext) -> None:
+    """Count a 👍 or 👎 under an answer (per entry, no user id) and take the vote buttons off."""
+    query = update.callback_query
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or not isinstance(payload, Helpful):
+        return
+    knowledge = context.services.knowledge
+    if payload.entry not in knowledge.entry_by_id and payload.entry not in knowledge.topics:
+        await _answer_quietly(update)
+        return
+    context.services.store.record_answer_vote(payload.entry, payload.helped)
+    await _answer_quietly(update, THANKS_FOR_VOTE)
+    message = query.message
+    markup = getattr(message, "reply_markup", None)
+    if markup is None:
+        return
+    # Keep the follow-ups and "Topics"; without 👍 👎 a second press cannot count twice.
+    rows = [
+        [b for b in row if not isinstance(callbacks.parse(b.callback_data), Helpful)]
+        for row in markup.inline_keyboard
+    ]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup([r for r in rows if r]))
+    except BadRequest as exc:  # too old to edit: the vote is counted anyway
+        log.debug("vote buttons not removed: %s", exc)
+
+
+async def _answer_quietly(update: Update, text: str | None = None) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.debug("answerCallbackQuery failed: %s", exc)
+
+
+async def answer_stats_command(update: Update, context: BotContext) -> None:
+    """Show the aggregate "Did this help?" counts per entry (admins only)."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None:
+        return
+    services = context.services
+    if user is None or user.id not in services.settings.admin_ids:
+        await send_text(context.bot, chat.id, ADMINS_ONLY)
+        return
+    counts = services.store.answer_vote_counts()
+    lines = ["Did this help? Answers by entry (👍 / 👎):"]
+    lines += [f"{entry}: {yes} / {no}" for entry, (yes, no) in counts.items()]
+    if not counts:
+        lines.append("No votes yet.")
+    await send_text(context.bot, chat.id, "\n".join(lines))
+
+
+async def not_text(update: Update, context: BotContext) -> None:
     """Answer a sticker, picture, voice message etc. politely with what the bot can do."""
     message = update.effective_message
     chat = update.effective_chat
@@ -226,37 +292,49 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer_text(update, context, message.caption)
 
 
-async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edited(update: Update, context: BotContext) -> None:
     """Re-read an edited message only for safety: an edit that reveals a red flag is answered."""
     message = update.edited_message
     if message is None or not message.text:
         return
-    reply = get_services(context).companion.respond(message.text)
+    reply = context.services.companion.respond(message.text)
     if reply.kind is ReplyKind.URGENT or reply.urgent:
         await send_reply(update, context, reply)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """Answer a command no feature knows."""
     chat = update.effective_chat
     if chat is not None:
         await send_text(context.bot, chat.id, UNKNOWN_COMMAND)
 
 
-def handlers() -> list[BaseHandler]:
-    """The Q&A handlers; the text handler catches every message the features left."""
-    return [
-        CommandHandler("start", start),
-        CommandHandler("help", help_command),
-        CommandHandler("topics", topics),
-        CallbackQueryHandler(topic_button, pattern=f"^{TOPIC_PREFIX}"),
-        MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, edited),
-        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, question),
-        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, unknown_command),
-        MessageHandler(
-            filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text
-        ),
-    ]
+class QAFeature(Feature):
+    """Questions in words, topic buttons, /help and /topics; its text handler is the last."""
+
+    name = "qa"
+
+    def handlers(self) -> list[BaseHandler[Any, Any, Any]]:
+        """The Q&A handlers; the text handler catches every message the features left."""
+        return [
+            CommandHandler("help", help_command),
+            CommandHandler("topics", topics),
+            CommandHandler("answerstats", answer_stats_command),
+            CallbackQueryHandler(
+                topic_button, pattern=callbacks.matches((TopicPick, NoneOfThese, AllTopics))
+            ),
+            CallbackQueryHandler(vote_button, pattern=callbacks.matches(Helpful)),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, edited),
+            MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, question),
+            MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, unknown_command),
+            MessageHandler(
+                filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text
+            ),
+        ]
+
+    def commands(self) -> list[BotCommand]:
+        """The Q&A commands for the command menu."""
+        return _own_commands()
 
 
-__all__ = ["commands", "handlers", "send_reply"]
+__all__ = ["QAFeature", "send_reply"]

@@ -1,42 +1,40 @@
-"""Guided routines on Telegram.
+"""Guided routines on Telegram: one live message that each step edits.
 
-``/routine`` offers the routines as buttons (``r:start:<id>``). A started routine
-sends the safety line and step 1, then each step when its time is up, through one
-JobQueue job per chat (``routine:<chat_id>``): starting another routine replaces the
-running one and says so. Every step has Pause / Resume, Next and Stop buttons
-(``r:pause`` ...); ``/stop`` ends it too. A step on a foot zone comes as the chart
-with that zone highlighted. At the end: "How do you feel?" with better / same /
-worse (``fb:<routine>:<feeling>``), counted in aggregate only (no user id).
-``/routinestats`` shows those counts to BOT_ADMIN_IDS.
+``/routine`` offers the routines as buttons. A started routine sends two messages: the
+safety line, then the *live message*: the chart (the step's zone highlighted, the whole
+map for whole-foot steps) captioned with the step, a progress bar and the time for the
+step, under Pause/Resume, Next and Stop. Each later step edits that message
+(``editMessageMedia`` when the picture changes, else ``editMessageCaption``) through one
+JobQueue job per chat (``routine:<chat_id>``); the end is a last edit: the closing note
+and "How do you feel?" with better / same / worse, counted in aggregate only.
 
-The run itself (which step, paused, time left) is ``bot.core.routines.RoutineRun``,
-kept in ``Services.state["routines"][chat_id]``.
+Every run has a short token in its buttons' callback data (``r:<action>:<token>``): a
+button of an older, stopped or finished run answers "This routine has ended." and does
+nothing else. Starting another routine replaces the running one and says so; ``/stop``
+ends it too. ``/routinestats`` shows the feedback counts to BOT_ADMIN_IDS.
+
+Restarts: the live message of each chat is stored (``Store.save_routine_run``); at
+start-up a routine that was cut short gets its buttons removed and a short note, so it
+is never lost silently.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from typing import Any
 
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
-)
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    JobQueue,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQueue
 
 from bot.core.foot_zones import FOOT_ZONES, map_picture
 from bot.core.knowledge import Routine
 from bot.core.reply import Reply
 from bot.core.routines import (
+    ENDED_TEXT,
     FEEDBACK_QUESTION,
     FEELING_LABELS,
     FEELINGS,
@@ -44,61 +42,74 @@ from bot.core.routines import (
     button_label,
     closing_text,
     feedback_reply,
+    interrupted_text,
     intro_text,
+    live_step_text,
     menu_text,
     replaced_text,
-    step_text,
     stopped_text,
 )
+from bot.storage import RoutineRunRow
+from bot.telegram import callbacks
+from bot.telegram.callbacks import RoutineControl, RoutineFeeling, RoutineStart
+from bot.telegram.context import BotApplication, BotContext, LiveRoutine
+from bot.telegram.feature import Feature, TopicExtra
 from bot.telegram.keyboards import topic_button
-from bot.telegram.pictures import send_foot_map, send_map_picture
-from bot.telegram.sending import send_text
-from bot.telegram.services import Services, get_services
+from bot.telegram.pictures import edit_foot_map, send_foot_map, send_map_picture
+from bot.telegram.sending import call_with_retry, send_text
 
 log = logging.getLogger(__name__)
 
-RUNS_KEY = "routines"  # Services.state[RUNS_KEY]: chat_id -> RoutineRun
-FEEDBACK_KEY = "routine_feedback_open"  # chat_id -> routine id awaiting "How do you feel?"
 NOTHING_RUNNING = "No routine is running. Start one with /routine."
+CONTROLS = "Use the buttons under the picture to pause, skip a step or stop."
 
 
 def _job_name(chat_id: int) -> str:
     return f"routine:{chat_id}"
 
 
-def _runs(services: Services) -> dict[int, RoutineRun]:
-    runs: dict[int, RoutineRun] = services.state.setdefault(RUNS_KEY, {})
-    return runs
+def _fit_caption(text: str) -> str:
+    """A caption Telegram accepts: a long step is cut rather than refused."""
+    limit = int(MessageLimit.CAPTION_LENGTH)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _open_feedback(services: Services) -> dict[int, str]:
-    open_: dict[int, str] = services.state.setdefault(FEEDBACK_KEY, {})
-    return open_
+def _zone(area: str) -> str | None:
+    """The chart variant of a step: its zone highlighted, or the whole map."""
+    return area if area in FOOT_ZONES else None
 
 
 # -- keyboards --------------------------------------------------------------------------
 
 
+def _start_data(routine: Routine) -> str:
+    return callbacks.pack(RoutineStart(routine.id))
+
+
 def routine_buttons(routines: list[Routine]) -> InlineKeyboardMarkup:
     """One button per routine."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button_label(r), callback_data=f"r:start:{r.id}")] for r in routines]
+        [[InlineKeyboardButton(button_label(r), callback_data=_start_data(r))] for r in routines]
     )
 
 
-def control_buttons(paused: bool) -> InlineKeyboardMarkup:
-    """Pause (or Resume), Next and Stop."""
+def control_buttons(token: str, paused: bool) -> InlineKeyboardMarkup:
+    """Pause (or Resume), Next and Stop for the run ``token``."""
+
+    def data(action: str) -> str:
+        return callbacks.pack(RoutineControl(action, token))
+
     first = (
-        InlineKeyboardButton("▶️ Resume", callback_data="r:resume")
+        InlineKeyboardButton("▶️ Resume", callback_data=data("resume"))
         if paused
-        else InlineKeyboardButton("⏸ Pause", callback_data="r:pause")
+        else InlineKeyboardButton("⏸ Pause", callback_data=data("pause"))
     )
     return InlineKeyboardMarkup(
         [
             [
                 first,
-                InlineKeyboardButton("⏭ Next", callback_data="r:next"),
-                InlineKeyboardButton("⏹ Stop", callback_data="r:stop"),
+                InlineKeyboardButton("⏭ Next", callback_data=data("next")),
+                InlineKeyboardButton("⏹ Stop", callback_data=data("stop")),
             ]
         ]
     )
@@ -109,152 +120,252 @@ def feedback_buttons(routine_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(FEELING_LABELS[f], callback_data=f"fb:{routine_id}:{f}")
+                InlineKeyboardButton(
+                    FEELING_LABELS[f], callback_data=callbacks.pack(RoutineFeeling(routine_id, f))
+                )
                 for f in FEELINGS
             ]
         ]
     )
 
 
-# -- running a routine ------------------------------------------------------------------
+# -- the live message -------------------------------------------------------------------
 
 
-def _job_queue(context: ContextTypes.DEFAULT_TYPE) -> JobQueue[Any]:
+def _job_queue(context: BotContext) -> JobQueue[Any]:
     job_queue = context.application.job_queue
     if job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
         raise RuntimeError("routines need python-telegram-bot[job-queue]")
     return job_queue
 
 
-def _cancel_job(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+def _cancel_job(context: BotContext, chat_id: int) -> None:
     for job in _job_queue(context).get_jobs_by_name(_job_name(chat_id)):
         job.schedule_removal()
 
 
-def _schedule(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun) -> None:
-    """(Re)schedule the job that moves ``run`` on when the current step's time is up."""
+def _schedule(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
+    """(Re)schedule the job that moves the run on when the current step's time is up."""
     _cancel_job(context, chat_id)
     _job_queue(context).run_once(
         step_due,
-        when=run.remaining(),
+        when=live.run.remaining(),
         chat_id=chat_id,
         name=_job_name(chat_id),
-        data=(run, run.index),
+        data=(live.token, live.run.index),
     )
 
 
-async def _send_step(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun) -> None:
+def _caption(live: LiveRoutine) -> str:
+    run = live.run
+    step = run.step
+    assert step is not None
+    # Shown in the person's seconds: a test's time scale must not change the wording.
+    left = run.remaining() / run.time_scale if run.time_scale else float(step.seconds)
+    return live_step_text(run.routine, run.index, left, paused=run.paused)
+
+
+async def _show_live(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
+    """Send the live message (first step) or edit it to the current step."""
+    run = live.run
     step = run.step
     if step is None:
         return
-    text = step_text(run.routine, run.index)
-    buttons = control_buttons(paused=False)
-    if step.area in FOOT_ZONES:
-        services = get_services(context)
-        await send_foot_map(
-            context.bot, chat_id, services.foot_maps, step.area, caption=text, reply_markup=buttons
+    services = context.services
+    caption = _fit_caption(_caption(live))
+    markup = control_buttons(live.token, run.paused)
+    zone = _zone(step.area)
+    bot = context.bot
+    if live.message_id is None:
+        message: Message | None = None
+        try:
+            message = await send_foot_map(
+                bot, chat_id, services.foot_maps, zone, caption=caption, reply_markup=markup
+            )
+            live.has_photo = True
+        except BadRequest as exc:  # the chart could not be sent: carry on in words
+            log.warning("routine picture not sent to chat %s: %s", chat_id, exc)
+            sent = await send_text(bot, chat_id, caption, markup, raise_errors=True)
+            message = sent[-1] if sent else None
+        if message is not None:
+            live.message_id = message.message_id
+        live.zone = zone
+    elif live.has_photo and zone != live.zone:
+        await edit_foot_map(
+            bot,
+            chat_id,
+            live.message_id,
+            services.foot_maps,
+            zone,
+            caption=caption,
+            reply_markup=markup,
         )
+        live.zone = zone
     else:
-        await send_text(context.bot, chat_id, text, buttons, raise_errors=True)
+        await _edit_live(context, chat_id, live, caption, markup)
+    _save(context, chat_id, live)
 
 
-async def _show_current_step(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun
+async def _edit_live(
+    context: BotContext,
+    chat_id: int,
+    live: LiveRoutine,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
 ) -> None:
-    """Send the current step and schedule the next one; finish when there is none."""
-    if run.finished:
-        await _finish(context, chat_id, run)
+    """Edit the live message's words (caption or text) and buttons."""
+    if live.message_id is None:
         return
-    index = run.index
+    message_id = live.message_id
+    bot = context.bot
     try:
-        await _send_step(context, chat_id, run)
-    except Forbidden:
-        # The person blocked the bot: nobody is listening any more.
-        run.stop()
-        if _runs(get_services(context)).get(chat_id) is run:
-            _stop(context, chat_id)
-        return
-    except TelegramError as exc:
-        # Keep the pace even if one step could not be delivered.
-        log.warning("routine step for chat %s not sent: %s", chat_id, exc)
-    # Pause, Next or Stop may have been pressed while the step was being sent.
-    if _runs(get_services(context)).get(chat_id) is not run or run.index != index:
-        return
-    run.restart_step()  # the step's time starts once it is on screen
-    if not (run.finished or run.paused):
-        _schedule(context, chat_id, run)
+        if live.has_photo:
+            caption = _fit_caption(text)
+            await call_with_retry(
+                lambda: bot.edit_message_caption(
+                    chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=markup
+                ),
+                what=f"editMessageCaption in chat {chat_id}",
+            )
+        else:
+            await call_with_retry(
+                lambda: bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                ),
+                what=f"editMessageText in chat {chat_id}",
+            )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
-async def _finish(context: ContextTypes.DEFAULT_TYPE, chat_id: int, run: RoutineRun) -> None:
-    services = get_services(context)
-    if _runs(services).get(chat_id) is run:
-        del _runs(services)[chat_id]
-    _cancel_job(context, chat_id)
-    _open_feedback(services)[chat_id] = run.routine.id
-    await send_text(
-        context.bot,
-        chat_id,
-        f"{closing_text(run.routine)}\n\n{FEEDBACK_QUESTION}",
-        feedback_buttons(run.routine.id),
+def _save(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
+    context.services.store.save_routine_run(
+        RoutineRunRow(chat_id, live.run.routine.id, live.token, live.message_id, live.run.index)
     )
 
 
-async def start_routine(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, routine: Routine
-) -> RoutineRun:
+def _forget(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
+    """Drop the run from memory, the job queue and the database (if it is still current)."""
+    if context.bot_data.routines.get(chat_id) is live:
+        del context.bot_data.routines[chat_id]
+    _cancel_job(context, chat_id)
+    context.services.store.end_routine_run(chat_id, live.token)
+
+
+async def _show_current_step(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
+    """Show the current step and schedule the next; finish when there is none."""
+    run = live.run
+    if run.finished:
+        await _finish(context, chat_id, live)
+        return
+    index = run.index
+    try:
+        await _show_live(context, chat_id, live)
+    except Forbidden:
+        # The person blocked the bot: nobody is listening any more.
+        run.stop()
+        _forget(context, chat_id, live)
+        return
+    except TelegramError as exc:
+        # Keep the pace even if one step could not be shown.
+        log.warning("routine step for chat %s not shown: %s", chat_id, exc)
+    # Pause, Next or Stop may have been pressed while the step was being shown.
+    if context.bot_data.routines.get(chat_id) is not live or run.index != index:
+        return
+    run.restart_step()  # the step's time starts once it is on screen
+    if not (run.finished or run.paused):
+        _schedule(context, chat_id, live)
+
+
+async def _finish(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
+    """The last edit: the closing note and "How do you feel?"."""
+    _forget(context, chat_id, live)
+    routine = live.run.routine
+    context.bot_data.feedback_open[chat_id] = routine.id
+    text = f"{closing_text(routine)}\n\n{FEEDBACK_QUESTION}"
+    try:
+        if live.message_id is None:
+            raise BadRequest("no live message")
+        await _edit_live(context, chat_id, live, text, feedback_buttons(routine.id))
+    except BadRequest as exc:  # the live message is gone: say it in a new one
+        log.info("routine end not edited in chat %s (%s): sending it", chat_id, exc)
+        await send_text(context.bot, chat_id, text, feedback_buttons(routine.id))
+
+
+async def _end_live(context: BotContext, chat_id: int, live: LiveRoutine, text: str) -> None:
+    """Stop a run and leave its live message with ``text`` and no buttons."""
+    live.run.stop()
+    _forget(context, chat_id, live)
+    try:
+        await _edit_live(context, chat_id, live, text, None)
+    except TelegramError as exc:  # the buttons now answer "ended" anyway
+        log.info("stopped routine not edited in chat %s: %s", chat_id, exc)
+
+
+def _lock(context: BotContext, chat_id: int) -> asyncio.Lock:
+    """The chat's live-message lock.
+
+    Jobs are not updates, so the per-chat update order does not cover them: without
+    this, a step being drawn when Stop is pressed could land after the "Stopped" edit
+    and put a live step back on screen.
+    """
+    return context.bot_data.routine_locks.setdefault(chat_id, asyncio.Lock())
+
+
+async def start_routine(context: BotContext, chat_id: int, routine: Routine) -> LiveRoutine:
     """Start ``routine`` in ``chat_id``, replacing (and naming) any routine still running."""
-    services = get_services(context)
-    runs = _runs(services)
+    async with _lock(context, chat_id):
+        return await _start(context, chat_id, routine)
+
+
+async def _start(context: BotContext, chat_id: int, routine: Routine) -> LiveRoutine:
+    services = context.services
+    runs = context.bot_data.routines
     old = runs.get(chat_id)
     notice = ""
-    if old is not None and not old.finished:
-        old.stop()
-        notice = replaced_text(old.routine, routine) + "\n\n"
+    if old is not None and not old.run.finished:
+        notice = replaced_text(old.run.routine, routine) + "\n\n"
+        await _end_live(context, chat_id, old, stopped_text(old.run.routine))
     _cancel_job(context, chat_id)
     run = RoutineRun(routine, time_scale=services.settings.time_scale)
-    runs[chat_id] = run
+    live = LiveRoutine(run=run, token=secrets.token_hex(3))
+    runs[chat_id] = live
     safety = services.knowledge.routines_file.safety
-    await send_text(context.bot, chat_id, notice + intro_text(routine, safety))
-    if runs.get(chat_id) is run:
-        await _show_current_step(context, chat_id, run)
-    return run
+    await send_text(context.bot, chat_id, notice + intro_text(routine, safety, CONTROLS))
+    if runs.get(chat_id) is live:
+        await _show_current_step(context, chat_id, live)
+    return live
 
 
-async def step_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def step_due(context: BotContext) -> None:
     """Move a routine to its next step when the current one's time is up."""
     job = context.job
     assert job is not None and job.chat_id is not None
-    run: RoutineRun
+    token: str
     index: int
-    run, index = job.data  # type: ignore[misc]  # PTB types job.data as object
+    token, index = job.data  # type: ignore[misc]  # PTB types job.data as object
     chat_id = job.chat_id
-    # A stale job (the run was paused, skipped, stopped or replaced) does nothing.
-    if _runs(get_services(context)).get(chat_id) is not run or run.index != index:
-        return
-    if run.paused or run.finished:
-        return
-    run.next()
-    await _show_current_step(context, chat_id, run)
-
-
-def _stop(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> RoutineRun | None:
-    run = _runs(get_services(context)).pop(chat_id, None)
-    _cancel_job(context, chat_id)
-    if run is None or not run.stop():
-        return None
-    return run
+    async with _lock(context, chat_id):
+        live = context.bot_data.routines.get(chat_id)
+        # A stale job (the run was paused, skipped, stopped or replaced) does nothing.
+        if live is None or live.token != token or live.run.index != index:
+            return
+        if live.run.paused or live.run.finished:
+            return
+        live.run.next()
+        await _show_current_step(context, chat_id, live)
 
 
 # -- handlers ---------------------------------------------------------------------------
 
 
-async def routine_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def routine_command(update: Update, context: BotContext) -> None:
     """Offer the routines as buttons; ``/routine <id>`` starts one directly."""
-    message = update.effective_message
     chat = update.effective_chat
-    if message is None or chat is None:
+    if chat is None:
         return
-    knowledge = get_services(context).knowledge
+    knowledge = context.services.knowledge
     if context.args:
         routine = knowledge.routines.get(context.args[0].lower())
         if routine is not None:
@@ -263,105 +374,118 @@ async def routine_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await offer_routines(update, context)
 
 
-async def offer_routines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def offer_routines(update: Update, context: BotContext) -> None:
     """Send the list of routines with a button for each."""
     chat = update.effective_chat
     if chat is None:
         return
-    routines = list(get_services(context).knowledge.routines.values())
+    routines = list(context.services.knowledge.routines.values())
     await send_text(
         context.bot, chat.id, menu_text(routines) + "\n\nPick one:", routine_buttons(routines)
     )
 
 
-async def stop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stop_command(update: Update, context: BotContext) -> None:
     """Stop the routine running in this chat."""
     chat = update.effective_chat
     if chat is None:
         return
-    run = _stop(context, chat.id)
-    text = stopped_text(run.routine) if run is not None else NOTHING_RUNNING
+    async with _lock(context, chat.id):
+        live = context.bot_data.routines.get(chat.id)
+        if live is None or live.run.finished:
+            text = NOTHING_RUNNING
+        else:
+            text = stopped_text(live.run.routine)
+            await _end_live(context, chat.id, live, text)
     await send_text(context.bot, chat.id, text)
 
 
-async def _edit_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
+async def _answer(update: Update, text: str | None = None) -> None:
     query = update.callback_query
-    if query is None or query.message is None:
+    if query is None:
         return
     try:
-        await query.edit_message_reply_markup(reply_markup=markup)
-    except BadRequest as exc:  # "message is not modified", or too old to edit
-        log.debug("buttons not edited: %s", exc)
+        await query.answer(text)
+    except TelegramError as exc:  # too old to answer: what the press does still counts
+        log.debug("answerCallbackQuery failed: %s", exc)
 
 
-async def routine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Start, pause, resume, skip or stop a routine from its buttons."""
+async def routine_button(update: Update, context: BotContext) -> None:
+    """Start a routine, or pause, resume, skip or stop the live one, from its buttons."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None or not query.data:
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or chat is None:
         return
-    _, _, rest = query.data.partition(":")
-    action, _, argument = rest.partition(":")
-    services = get_services(context)
-    if action == "start":
-        routine = services.knowledge.routines.get(argument)
+    services = context.services
+    if isinstance(payload, RoutineStart):
+        routine = services.knowledge.routines.get(payload.routine)
         if routine is None:
-            await query.answer("That routine is no longer available.")
+            await _answer(update, "That routine is no longer available.")
             await offer_routines(update, context)
             return
-        await query.answer(f"Starting {routine.title}")
+        await _answer(update, f"Starting {routine.title}")
         await start_routine(context, chat.id, routine)
         return
-    run = _runs(services).get(chat.id)
-    if run is None or run.finished:
-        await query.answer(NOTHING_RUNNING)
-        await _edit_buttons(update, None)
+    if not isinstance(payload, RoutineControl):
         return
-    if action == "pause":
+    async with _lock(context, chat.id):
+        await _control(update, context, chat.id, payload)
+
+
+async def _control(
+    update: Update, context: BotContext, chat_id: int, payload: RoutineControl
+) -> None:
+    """Pause, resume, skip or stop the live run (the chat's lock is held)."""
+    live = context.bot_data.routines.get(chat_id)
+    if live is None or live.token != payload.run or live.run.finished:
+        # A button of an older, stopped or finished run: it must not touch the current one.
+        await _answer(update, ENDED_TEXT)
+        return
+    run = live.run
+    if payload.action == "pause":
         if run.pause():
-            _cancel_job(context, chat.id)
-        await query.answer("Paused. Press Resume when you are ready.")
-        await _edit_buttons(update, control_buttons(paused=True))
-    elif action == "resume":
+            _cancel_job(context, chat_id)
+        await _answer(update, "Paused. Press Resume when you are ready.")
+        await _edit_live(context, chat_id, live, _caption(live), control_buttons(live.token, True))
+    elif payload.action == "resume":
         if run.resume():
-            _schedule(context, chat.id, run)
-        await query.answer("Carrying on.")
-        await _edit_buttons(update, control_buttons(paused=False))
-    elif action == "next":
-        await query.answer()
-        _cancel_job(context, chat.id)
+            _schedule(context, chat_id, live)
+        await _answer(update, "Carrying on.")
+        await _edit_live(context, chat_id, live, _caption(live), control_buttons(live.token, False))
+    elif payload.action == "next":
+        await _answer(update)
+        _cancel_job(context, chat_id)
         run.next()
-        await _edit_buttons(update, None)
-        await _show_current_step(context, chat.id, run)
-    elif action == "stop":
-        _stop(context, chat.id)
-        await query.answer("Stopped.")
-        await _edit_buttons(update, None)
-        await send_text(context.bot, chat.id, stopped_text(run.routine))
-    else:
-        await query.answer()
+        await _show_current_step(context, chat_id, live)
+    elif payload.action == "stop":
+        await _answer(update, "Stopped.")
+        await _end_live(context, chat_id, live, stopped_text(run.routine))
 
 
-async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feedback_button(update: Update, context: BotContext) -> None:
     """Count a "How do you feel?" answer (aggregate only) and reply kindly."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None or not query.data:
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or chat is None or not isinstance(payload, RoutineFeeling):
         return
-    _, routine_id, feeling = [*query.data.split(":", 2), "", ""][:3]
-    services = get_services(context)
-    if routine_id not in services.knowledge.routines or feeling not in FEELINGS:
-        await query.answer()
+    routine_id, feeling = payload.routine, payload.feeling
+    services = context.services
+    if routine_id not in services.knowledge.routines:
+        await _answer(update)
         return
     # Count one answer per finished routine: a second press or an old button is not counted.
-    if _open_feedback(services).get(chat.id) != routine_id:
-        await query.answer("Thanks, I already have your answer.")
-        await _edit_buttons(update, None)
+    if context.bot_data.feedback_open.get(chat.id) != routine_id:
+        await _answer(update, "Thanks, I already have your answer.")
         return
-    del _open_feedback(services)[chat.id]
+    del context.bot_data.feedback_open[chat.id]
     services.store.record_routine_feedback(routine_id, feeling)
-    await query.answer("Thank you!")
-    await _edit_buttons(update, None)
+    await _answer(update, "Thank you!")
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as exc:  # too old to edit: the answer is counted anyway
+        log.debug("feedback buttons not removed: %s", exc)
     markup = None
     if feeling == "worse":
         button = topic_button(services.knowledge, "safety")
@@ -369,13 +493,13 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await send_text(context.bot, chat.id, feedback_reply(feeling), markup)
 
 
-async def routine_stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def routine_stats_command(update: Update, context: BotContext) -> None:
     """Show the aggregate "How do you feel?" counts (admins only)."""
     chat = update.effective_chat
     user = update.effective_user
     if chat is None:
         return
-    services = get_services(context)
+    services = context.services
     if user is None or user.id not in services.settings.admin_ids:
         await send_text(context.bot, chat.id, "Sorry, that command is for the bot's admins.")
         return
@@ -388,64 +512,107 @@ async def routine_stats_command(update: Update, context: ContextTypes.DEFAULT_TY
     await send_text(context.bot, chat.id, "\n".join(lines))
 
 
+# -- after a restart --------------------------------------------------------------------
+
+
+async def end_interrupted_routines(application: BotApplication) -> int:
+    """End every routine a restart cut short: buttons off the live message, and a note.
+
+    Returns how many were ended. (Resuming would need the step's time left, which a
+    hard stop does not leave behind; a short, honest note is kinder than a guess.)
+    """
+    services = application.bot_data.services
+    bot = application.bot
+    ended = 0
+    for row in services.store.routine_runs():
+        routine = services.knowledge.routines.get(row.routine_id)
+        services.store.end_routine_run(row.chat_id, row.token)
+        if routine is None:
+            continue
+        text = interrupted_text(routine)
+        if row.message_id is not None:
+            try:
+                await bot.edit_message_reply_markup(row.chat_id, row.message_id, reply_markup=None)
+            except TelegramError as exc:  # gone or too old: the note below still goes
+                log.info("interrupted routine not edited in chat %s: %s", row.chat_id, exc)
+        again = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        button_label(routine),
+                        callback_data=callbacks.pack(RoutineStart(routine.id)),
+                    )
+                ]
+            ]
+        )
+        if await send_text(bot, row.chat_id, text, again):
+            ended += 1
+    if ended:
+        log.info("ended %d routine(s) cut short by a restart", ended)
+    return ended
+
+
 # -- after a topic's answer -------------------------------------------------------------
 
 
-async def routine_topic_extra(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
-) -> None:
+async def routine_topic_extra(update: Update, context: BotContext, reply: Reply) -> None:
     """After the ``routine`` topic's answer: the routines as buttons."""
     await offer_routines(update, context)
 
 
-async def foot_map_topic_extra(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
-) -> None:
+async def foot_map_topic_extra(update: Update, context: BotContext, reply: Reply) -> None:
     """After the ``foot-map`` topic's answer: the chart, the entry's area highlighted."""
     chat = update.effective_chat
     if chat is None:
         return
-    services = get_services(context)
     try:
-        picture = map_picture(reply.entry, services.knowledge)
-        await send_map_picture(context.bot, chat.id, services.foot_maps, picture)
+        picture = map_picture(reply.entry, context.services.knowledge)
+        await send_map_picture(context.bot, chat.id, context.services.foot_maps, picture)
     except TelegramError as exc:  # the answer itself was sent; the picture is a bonus
         log.warning("foot map not sent to chat %s: %s", chat.id, exc)
 
 
-# -- the feature contract (bot/telegram/app.py) -----------------------------------------
+# -- the feature ------------------------------------------------------------------------
 
 
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """Commands and buttons of the routines feature."""
-    return [
-        CommandHandler("routine", routine_command),
-        CommandHandler("stop", stop_command),
-        CommandHandler("routinestats", routine_stats_command),
-        CallbackQueryHandler(routine_button, pattern=r"^r:"),
-        CallbackQueryHandler(feedback_button, pattern=r"^fb:"),
-    ]
+class RoutinesFeature(Feature):
+    """/routine, /stop, /routinestats and the routine buttons."""
 
+    name = "routines"
 
-def commands() -> list[BotCommand]:
-    """Menu entries (``/routinestats`` is for admins and stays out of the menu)."""
-    return [
-        BotCommand("routine", "A guided self-massage routine (3-10 min)"),
-        BotCommand("stop", "Stop the running routine"),
-    ]
+    def handlers(self) -> list[BaseHandler[Any, Any, Any]]:
+        """Commands and buttons of the routines feature."""
+        return [
+            CommandHandler("routine", routine_command),
+            CommandHandler("stop", stop_command),
+            CommandHandler("routinestats", routine_stats_command),
+            CallbackQueryHandler(
+                routine_button, pattern=callbacks.matches((RoutineStart, RoutineControl))
+            ),
+            CallbackQueryHandler(feedback_button, pattern=callbacks.matches(RoutineFeeling)),
+        ]
 
+    def commands(self) -> list[BotCommand]:
+        """Menu entries (``/routinestats`` is for admins and stays out of the menu)."""
+        return [
+            BotCommand("routine", "A guided self-massage routine (3-10 min)"),
+            BotCommand("stop", "Stop the running routine"),
+        ]
 
-def topic_extras() -> dict[str, Any]:
-    """Extra sends after the ``routine`` and ``foot-map`` answers."""
-    return {"routine": routine_topic_extra, "foot-map": foot_map_topic_extra}
+    def topic_extras(self) -> dict[str, TopicExtra]:
+        """Extra sends after the ``routine`` and ``foot-map`` answers."""
+        return {"routine": routine_topic_extra, "foot-map": foot_map_topic_extra}
+
+    async def post_init(self, application: BotApplication) -> None:
+        """Routines cut short by the last stop get their note."""
+        await end_interrupted_routines(application)
 
 
 __all__ = [
-    "commands",
+    "RoutinesFeature",
     "control_buttons",
+    "end_interrupted_routines",
     "feedback_buttons",
-    "handlers",
     "routine_buttons",
     "start_routine",
-    "topic_extras",
 ]

@@ -25,7 +25,13 @@ EXIT_FAILED = 1
 EXIT_NO_TOKEN = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Only what the handlers use: Telegram then does not even send the rest.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "inline_query",
+    "my_chat_member",
+]
 NO_TOKEN_MESSAGE = (
     "No bot token: set TELEGRAM_BOT_TOKEN (in the environment or a .env file) to the token "
     "from @BotFather. To try the bot without Telegram, run: python -m bot chat"

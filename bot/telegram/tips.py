@@ -1,4 +1,6 @@
-"""Tips feature: /tip, daily tips (/daily, /timezone, /settings, /unsubscribe) and /forget.
+"""Tips feature: /tip and daily tips (/daily, /timezone, /settings, /unsubscribe).
+
+(/forget is in bot/telegram/privacy.py, /start daily in bot/telegram/start.py.)
 
 Scheduling: one dispatcher job, not a job per user. Every ``DISPATCH_INTERVAL``
 seconds (and once right at start-up) it asks the database who is subscribed, keeps
@@ -38,7 +40,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from telegram import BotCommand, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    BotCommand,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -46,11 +58,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ContextTypes,
+    MessageHandler,
     filters,
 )
 
-from bot.core.conversation import telegram_key
+from bot.core.reply import Reply
+from bot.core.times import BadTime, find_time, likely_zones, parse_time, zone_at
 from bot.core.tips import (
     due_date,
     next_due,
@@ -61,9 +74,15 @@ from bot.core.tips import (
     zone,
 )
 from bot.storage import Store, Subscription
+from bot.telegram import callbacks
+from bot.telegram.callbacks import ForgetAction, SettingsAction, TipAction, ZonePick
+from bot.telegram.context import BotContext
 from bot.telegram.delivery import Outcome, OutcomeCounts, PacedSender
+from bot.telegram.feature import Feature, TopicExtra
+from bot.telegram.formatting import PARSE_MODE, escape
+from bot.telegram.requester import pressed_by_requester, requester_of
 from bot.telegram.sending import send_text
-from bot.telegram.services import SERVICES_KEY, Services, get_services
+from bot.telegram.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
 
@@ -88,22 +107,26 @@ COMMON_ZONES = (
 )
 
 DAILY_USAGE = (
-    "Usage: /daily [HH:MM|off]\n"
-    "/daily turns daily tips on, /daily 21:30 sets the time, /daily off stops them."
+    "Usage: /daily [time|off]\n"
+    "/daily turns daily tips on; /daily 7pm, /daily 19:30 or /daily 7.30am sets the time; "
+    "/daily off stops them."
 )
 TIMEZONE_USAGE = "Usage: /timezone <Area/City>, for example /timezone Europe/Berlin"
 NO_ZONE_NOTE = (
-    "You have not set a time zone, so I use UTC. Set yours with /timezone, "
-    "for example /timezone Europe/Berlin."
+    "You have not set a time zone, so I use UTC. Which one is yours? Pick it below, or set "
+    "it with /timezone, for example /timezone Europe/Berlin."
 )
-FORGET_QUESTION = (
-    "This deletes everything I keep about this chat: the daily-tip subscription, the time, "
-    "the time zone and which tips you have seen. (Routine feedback is stored only as "
-    "anonymous totals, with nothing that points to you.)\n\nDelete it all?"
+OTHER_ZONE_LABEL = "Other..."
+OTHER_ZONE_TEXT = (
+    "Send /timezone and your city or zone, for example /timezone Berlin or "
+    "/timezone America/New_York. Or share your location: I only use it to look up the "
+    "time zone and do not keep it."
 )
-FORGOTTEN = "Done: nothing about you is stored any more, and daily tips are off."
-NOTHING_STORED = "There was nothing stored about you. Nothing to delete."
-NOT_DELETED = "Nothing was deleted."
+SHARE_LOCATION_LABEL = "📍 Share my location"
+NO_ZONE_THERE = (
+    "I could not find a time zone for that place (at sea, perhaps?). Try /timezone "
+    "and your city instead."
+)
 
 
 def _utcnow() -> datetime:
@@ -141,7 +164,7 @@ def runtime(application: Application) -> TipsRuntime:
     return state
 
 
-def _now(context: ContextTypes.DEFAULT_TYPE) -> datetime:
+def _now(context: BotContext) -> datetime:
     return runtime(context.application).clock()
 
 
@@ -188,41 +211,66 @@ def settings_text(sub: Subscription | None, now: datetime) -> str:
     return "\n".join(lines)
 
 
-def settings_keyboard(sub: Subscription | None) -> InlineKeyboardMarkup:
+def settings_keyboard(
+    sub: Subscription | None, requester: int | None = None
+) -> InlineKeyboardMarkup:
     """Buttons to switch daily tips, pick a time or a zone, or delete the data."""
     subscribed = bool(sub and sub.subscribed)
+
+    def data(action: str, time: str = "") -> str:
+        return callbacks.pack(SettingsAction(action, requester, time))
+
     toggle = (
-        InlineKeyboardButton("Turn daily tips off", callback_data="set:off")
+        InlineKeyboardButton("Turn daily tips off", callback_data=data("off"))
         if subscribed
-        else InlineKeyboardButton("Turn daily tips on", callback_data="set:on")
+        else InlineKeyboardButton("Turn daily tips on", callback_data=data("on"))
     )
     times = [
         InlineKeyboardButton(
-            f"• {t}" if sub and sub.daily_time == t else t, callback_data=f"set:t:{t}"
+            f"• {t}" if sub and sub.daily_time == t else t, callback_data=data("t", t)
         )
         for t in TIME_PRESETS
     ]
+    forget = callbacks.pack(ForgetAction("ask", requester))
     return InlineKeyboardMarkup(
         [
             [toggle],
             times,
-            [InlineKeyboardButton("Change time zone", callback_data="set:tz")],
-            [InlineKeyboardButton("Delete my data", callback_data="forget:ask")],
+            [InlineKeyboardButton("Change time zone", callback_data=data("tz"))],
+            [InlineKeyboardButton("Delete my data", callback_data=forget)],
         ]
     )
 
 
-def zones_keyboard() -> InlineKeyboardMarkup:
+def zone_button(name: str, requester: int | None = None) -> InlineKeyboardButton:
+    """A button that sets the time zone ``name``."""
+    return InlineKeyboardButton(name, callback_data=callbacks.pack(ZonePick(name, requester)))
+
+
+def zones_keyboard(requester: int | None = None) -> InlineKeyboardMarkup:
     """A few common time zones as buttons."""
-    buttons = [InlineKeyboardButton(name, callback_data=f"tz:{name}") for name in COMMON_ZONES]
+    buttons = [zone_button(name, requester) for name in COMMON_ZONES]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def likely_zones_keyboard(
+    language_code: str | None, requester: int | None = None
+) -> InlineKeyboardMarkup:
+    """A few zones likely for the person's language, plus "Other..."."""
+    buttons = [zone_button(name, requester) for name in likely_zones(language_code)]
+    other = callbacks.pack(ZonePick(callbacks.OTHER_ZONE, requester))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(
+        [*rows, [InlineKeyboardButton(OTHER_ZONE_LABEL, callback_data=other)]]
+    )
 
 
 def tip_keyboard(subscribed: bool) -> InlineKeyboardMarkup:
     """Buttons under a tip: another one, and the subscription if not subscribed."""
-    row = [InlineKeyboardButton("Another tip", callback_data="tip:next")]
+    row = [InlineKeyboardButton("Another tip", callback_data=callbacks.pack(TipAction("next")))]
     if not subscribed:
-        row.append(InlineKeyboardButton("Send me one daily", callback_data="tip:daily"))
+        daily = callbacks.pack(TipAction("daily"))
+        row.append(InlineKeyboardButton("Send me one daily", callback_data=daily))
     return InlineKeyboardMarkup([row])
 
 
@@ -240,7 +288,7 @@ def subscribed_text(sub: Subscription, now: datetime, today_follows: bool = Fals
         text += f"\nNext tip: {_when(sub, now)}."
     if not sub.timezone:
         text += f"\n\n{NO_ZONE_NOTE}"
-    text += "\n\nChange the time: /daily HH:MM · stop: /daily off"
+    text += "\n\nChange the time: /daily 7pm · stop: /daily off"
     return text
 
 
@@ -248,24 +296,34 @@ def subscribed_text(sub: Subscription, now: datetime, today_follows: bool = Fals
 
 
 async def _subscribe(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     chat_id: int,
     daily_time: str | None = None,
     confirm: Callable[[Subscription, bool], Awaitable[Any]] | None = None,
+    *,
+    update: Update | None = None,
 ) -> Subscription:
     """Subscribe and confirm; if today's time has already passed, today's tip follows.
 
     That tip is claimed like a scheduled one (so the dispatcher never sends a second
-    one today) and the claim is released if it could not be sent.
+    one today) and the claim is released if it could not be sent. With no time zone
+    set, the confirmation asks for one: likely zones for the person's language (from
+    ``update``) and "Other...".
     """
-    services = get_services(context)
+    services = context.services
     now = _now(context)
     sub = services.store.subscribe(chat_id, daily_time)
     day = due_date(sub.timezone, sub.daily_time, sub.last_sent, now)
     claim = services.store.claim_day(chat_id, day.isoformat()) if day is not None else None
     sub = services.store.get(chat_id) or sub
     if confirm is None:
-        await send_text(context.bot, chat_id, subscribed_text(sub, now, claim is not None))
+        markup = None
+        if not sub.timezone:
+            user = update.effective_user if update is not None else None
+            requester = requester_of(update) if update is not None else None
+            markup = likely_zones_keyboard(user.language_code if user else None, requester)
+        text = subscribed_text(sub, now, claim is not None)
+        await send_text(context.bot, chat_id, text, markup)
     else:
         await confirm(sub, claim is not None)
     if claim is not None and day is not None:
@@ -299,85 +357,88 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 # -- commands --------------------------------------------------------------------------
 
 
-async def tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tip(update: Update, context: BotContext) -> None:
     """Send the user's next tip."""
     chat = update.effective_chat
     if chat is None:
         return
-    services = get_services(context)
+    services = context.services
     text = _next_tip(services, chat.id)
     markup = tip_keyboard(_is_subscribed(services.store, chat.id))
     await send_text(context.bot, chat.id, f"💡 {text}", markup)
 
 
-async def daily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def daily(update: Update, context: BotContext) -> None:
     """Subscribe to daily tips, set their time, or stop them."""
     chat = update.effective_chat
     if chat is None:
         return
-    args = context.args or []
-    if len(args) > 1:
-        await send_text(context.bot, chat.id, DAILY_USAGE)
-        return
-    if args and args[0].lower() in {"off", "stop", "no"}:
+    words = " ".join(context.args or []).strip()
+    if words.lower() in {"off", "stop", "no"}:
         await _send_unsubscribed(update, context)
         return
     daily_time = None
-    if args:
-        daily_time = parse_daily_time(args[0])
+    if words:
+        daily_time = parse_time(words)
         if daily_time is None:
             await send_text(context.bot, chat.id, DAILY_USAGE)
             return
-    await _subscribe(context, chat.id, daily_time)
+    await _subscribe(context, chat.id, daily_time, update=update)
 
 
-async def start_daily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Subscribe in one tap from the deep link t.me/<bot>?start=daily."""
+async def subscribe_and_confirm(update: Update, context: BotContext) -> None:
+    """Subscribe in one tap (the deep link t.me/<bot>?start=daily, bot/telegram/start.py)."""
     chat = update.effective_chat
     if chat is None:
         return
-    await _subscribe(context, chat.id)
+    await _subscribe(context, chat.id, update=update)
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: BotContext) -> None:
     """Stop daily tips (same as /daily off)."""
     await _send_unsubscribed(update, context)
 
 
-async def _send_unsubscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _send_unsubscribed(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    if get_services(context).store.unsubscribe(chat.id):
+    if context.services.store.unsubscribe(chat.id):
         text = "Daily tips are off. /daily turns them back on."
     else:
         text = "Daily tips were not on. /daily turns them on."
     await send_text(context.bot, chat.id, text)
 
 
-async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def timezone(update: Update, context: BotContext) -> None:
     """Set the time zone by its IANA name, suggesting close names for a misspelling."""
     chat = update.effective_chat
     if chat is None:
         return
-    store = get_services(context).store
+    store = context.services.store
     query = " ".join(context.args or []).strip()
     if not query:
         sub = store.get(chat.id)
         current = sub.timezone if sub and sub.timezone else "not set (UTC is used)"
         text = f"{TIMEZONE_USAGE}\nYour time zone: {current}"
-        await send_text(context.bot, chat.id, text, zones_keyboard())
+        await send_text(context.bot, chat.id, text, zones_keyboard(requester_of(update)))
         return
     name = resolve_timezone(query)
     if name is None:
         suggestions = suggest_timezones(query)
         if suggestions:
-            buttons = [[InlineKeyboardButton(s, callback_data=f"tz:{s}")] for s in suggestions]
-            text = f"I don't know the time zone {query!r}. Did you mean {suggestions[0]}?"
-            await send_text(context.bot, chat.id, text, InlineKeyboardMarkup(buttons))
+            requester = requester_of(update)
+            buttons = [[zone_button(s, requester)] for s in suggestions]
+            # The query is the person's own text: escaped in this HTML message.
+            text = (
+                f"I don't know the time zone <i>{escape(query)}</i>. "
+                f"Did you mean {escape(suggestions[0])}?"
+            )
+            markup = InlineKeyboardMarkup(buttons)
+            await send_text(context.bot, chat.id, text, markup, parse_mode=PARSE_MODE)
         else:
-            text = f"I don't know the time zone {query!r}.\n{TIMEZONE_USAGE}"
-            await send_text(context.bot, chat.id, text)
+            text = f"I don't know the time zone <i>{escape(query)}</i>.\n{escape(TIMEZONE_USAGE)}"
+            await send_text(context.bot, chat.id, text, parse_mode=PARSE_MODE)
         return
     await send_text(context.bot, chat.id, _set_zone(store, chat.id, name, _now(context)))
 
@@ -393,45 +454,30 @@ def _set_zone(store: Store, chat_id: int, name: str, now: datetime) -> str:
     return text
 
 
-async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings(update: Update, context: BotContext) -> None:
     """Show the subscription, time and time zone, with buttons to change them."""
     chat = update.effective_chat
     if chat is None:
         return
-    sub = get_services(context).store.get(chat.id)
+    sub = context.services.store.get(chat.id)
     text = settings_text(sub, _now(context))
-    await send_text(context.bot, chat.id, text, settings_keyboard(sub))
-
-
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Ask for confirmation before deleting everything stored about the user."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("Yes, delete it all", callback_data="forget:yes"),
-                InlineKeyboardButton("No, keep it", callback_data="forget:no"),
-            ]
-        ]
-    )
-    await send_text(context.bot, chat.id, FORGET_QUESTION, keyboard)
+    await send_text(context.bot, chat.id, text, settings_keyboard(sub, requester_of(update)))
 
 
 # -- buttons -------------------------------------------------------------------------------
 
 
-async def tip_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tip_button(update: Update, context: BotContext) -> None:
     """Another tip, or subscribe, from the buttons under a tip."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None:
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or chat is None or not isinstance(payload, TipAction):
         return
-    services = get_services(context)
-    if query.data == "tip:daily":
+    services = context.services
+    if payload.action == "daily":
         await query.answer("Daily tips are on")
-        await _subscribe(context, chat.id)
+        await _subscribe(context, chat.id, update=update)
         return
     await query.answer()
     text = _next_tip(services, chat.id)
@@ -439,32 +485,35 @@ async def tip_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_text(context.bot, chat.id, f"💡 {text}", markup)
 
 
-async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Apply a /settings button and show the settings again."""
+async def settings_button(update: Update, context: BotContext) -> None:
+    """Apply a /settings button (only for the person who asked) and show the settings again."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None:
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or chat is None or not isinstance(payload, SettingsAction):
         return
-    store = get_services(context).store
+    if not await pressed_by_requester(update, payload.requester):
+        return
+    store = context.services.store
     now = _now(context)
-    data = query.data or ""
-    if data == "set:tz":
+    requester = payload.requester
+    if payload.action == "tz":
         await query.answer()
         text = f"{TIMEZONE_USAGE}\nOr pick one:"
-        await send_text(context.bot, chat.id, text, zones_keyboard())
+        await send_text(context.bot, chat.id, text, zones_keyboard(requester))
         return
-    if data == "set:on":
+    if payload.action == "on":
         await query.answer("Daily tips are on")
 
         async def show(sub: Subscription, _today_follows: bool) -> None:
-            await _edit(update, settings_text(sub, now), settings_keyboard(sub))
+            await _edit(update, settings_text(sub, now), settings_keyboard(sub, requester))
 
         await _subscribe(context, chat.id, confirm=show)
         return
-    elif data == "set:off":
+    elif payload.action == "off":
         store.unsubscribe(chat.id)
         note = "Daily tips are off"
-    elif data.startswith("set:t:") and (daily_time := parse_daily_time(data[6:])):
+    elif payload.action == "t" and (daily_time := parse_daily_time(payload.time)):
         store.set_time(chat.id, daily_time)
         note = f"Time set to {daily_time}"
     else:
@@ -472,49 +521,88 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await query.answer(note)
     sub = store.get(chat.id)
-    await _edit(update, settings_text(sub, now), settings_keyboard(sub))
+    await _edit(update, settings_text(sub, now), settings_keyboard(sub, requester))
 
 
-async def timezone_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def timezone_button(update: Update, context: BotContext) -> None:
     """Set the time zone picked from a suggestion or the common list."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None:
+    payload = callbacks.parse(query.data if query else None)
+    if query is None or chat is None or not isinstance(payload, ZonePick):
         return
-    name = resolve_timezone((query.data or "")[3:])
+    if not await pressed_by_requester(update, payload.requester):
+        return
+    if payload.zone == callbacks.OTHER_ZONE:
+        await query.answer()
+        await _ask_other_zone(update, context)
+        return
+    name = resolve_timezone(payload.zone)
     if name is None:
         await query.answer("That button is out of date.")
         return
     await query.answer(f"Time zone: {name}")
-    await _edit(update, _set_zone(get_services(context).store, chat.id, name, _now(context)))
+    await _edit(update, _set_zone(context.services.store, chat.id, name, _now(context)))
 
 
-async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Delete the user's data after "yes"; ask first if it came from /settings."""
-    query = update.callback_query
+async def _ask_other_zone(update: Update, context: BotContext) -> None:
+    """How to name another zone; in a private chat, also a button to share the location."""
     chat = update.effective_chat
-    if query is None or chat is None:
+    if chat is None:
         return
-    data = query.data or ""
-    await query.answer()
-    if data == "forget:ask":
-        await forget(update, context)
-    elif data == "forget:yes":
-        services = get_services(context)
-        deleted = services.store.forget(chat.id)
-        services.companion.forget(telegram_key(chat.id))  # the conversation context too
-        await _edit(update, FORGOTTEN if deleted else NOTHING_STORED)
-    else:
-        await _edit(update, NOT_DELETED)
+    markup: ReplyKeyboardMarkup | None = None
+    if chat.type == ChatType.PRIVATE:  # Telegram offers location buttons only there
+        button = KeyboardButton(SHARE_LOCATION_LABEL, request_location=True)
+        markup = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    await send_text(context.bot, chat.id, OTHER_ZONE_TEXT, markup)
 
 
-async def tip_extra(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Any) -> None:
+async def location_shared(update: Update, context: BotContext) -> None:
+    """Set the time zone from a shared location (looked up offline, the place not kept)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.location is None:
+        return
+    where = message.location
+    name = await asyncio.to_thread(zone_at, where.latitude, where.longitude)
+    if name is None:
+        await send_text(context.bot, chat.id, NO_ZONE_THERE, ReplyKeyboardRemove())
+        return
+    text = _set_zone(context.services.store, chat.id, name, _now(context))
+    await send_text(context.bot, chat.id, text, ReplyKeyboardRemove())
+
+
+async def take_over_subscription(update: Update, context: BotContext, reply: Reply) -> bool:
+    """ "Daily tips at 9 please": subscribe at the time the message names, in place of the
+    answer that asks for a time. True when it did (or answered an impossible time)."""
+    message = update.message
+    chat = update.effective_chat
+    if (
+        reply.topic != "tip"
+        or reply.action not in {"subscribe", "set-time"}
+        or message is None
+        or not message.text
+        or chat is None
+    ):
+        return False
+    try:
+        daily_time = find_time(message.text)
+    except BadTime:
+        await send_text(context.bot, chat.id, DAILY_USAGE)
+        return True
+    if daily_time is None:
+        return False
+    await _subscribe(context, chat.id, daily_time, update=update)
+    return True
+
+
+async def tip_extra(update: Update, context: BotContext, reply: Reply) -> None:
     """After the tip topic's answer: what its entry says was done (subscribe, stop), else a
     tip now and the subscription offer, as /tip does."""
-    action = getattr(reply, "action", None)
+    action = reply.action
     chat = update.effective_chat
     if action == "subscribe" and chat is not None:
-        await _subscribe(context, chat.id)
+        await _subscribe(context, chat.id, update=update)
     elif action == "unsubscribe":
         await _send_unsubscribed(update, context)
     elif action == "set-time" and chat is not None:
@@ -523,13 +611,13 @@ async def tip_extra(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: A
         await tip(update, context)
 
 
-async def bot_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def bot_blocked(update: Update, context: BotContext) -> None:
     """Unsubscribe a chat as soon as Telegram says the bot was blocked or removed."""
     member = update.my_chat_member
     if member is None:
         return
     gone = member.new_chat_member.status in {ChatMember.BANNED, ChatMember.LEFT}
-    if gone and get_services(context).store.unsubscribe(member.chat.id):
+    if gone and context.services.store.unsubscribe(member.chat.id):
         log.info("chat %s blocked or removed the bot: unsubscribed", member.chat.id)
 
 
@@ -588,7 +676,7 @@ def _due(sub: Subscription, now: datetime) -> date | None:
     return due_date(sub.timezone, sub.daily_time, sub.last_sent, now)
 
 
-async def _dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _dispatch_job(context: BotContext) -> None:
     """Job callback: one dispatcher pass."""
     await dispatch_due_tips(context.application)
 
@@ -621,49 +709,56 @@ async def post_init(application: Application) -> None:
 # -- the feature contract --------------------------------------------------------------------
 
 
-def handlers() -> list[BaseHandler]:
-    """The tips feature's handlers (the deep link before Q&A's /start)."""
-    return [
-        CommandHandler("start", start_daily, filters=filters.Regex(r"^/start\s+daily\b")),
-        CommandHandler("tip", tip),
-        CommandHandler("daily", daily),
-        CommandHandler("timezone", timezone),
-        CommandHandler("settings", settings),
-        CommandHandler("unsubscribe", unsubscribe),
-        CommandHandler("forget", forget),
-        CallbackQueryHandler(tip_button, pattern=r"^tip:"),
-        CallbackQueryHandler(settings_button, pattern=r"^set:"),
-        CallbackQueryHandler(timezone_button, pattern=r"^tz:"),
-        CallbackQueryHandler(forget_button, pattern=r"^forget:"),
-        ChatMemberHandler(bot_blocked, ChatMemberHandler.MY_CHAT_MEMBER),
-    ]
+class TipsFeature(Feature):
+    """/tip, /daily, /timezone, /settings, /unsubscribe and the daily-tip dispatcher."""
 
+    name = "tips"
 
-def commands() -> list[BotCommand]:
-    """Menu entries for the tips commands."""
-    return [
-        BotCommand("tip", "A tip now"),
-        BotCommand("daily", "Daily tips: /daily, /daily 21:30, /daily off"),
-        BotCommand("timezone", "Set your time zone, e.g. /timezone Europe/Berlin"),
-        BotCommand("settings", "Your daily-tip settings"),
-        BotCommand("unsubscribe", "Stop daily tips"),
-        BotCommand("forget", "Delete everything stored about you"),
-    ]
+    def handlers(self) -> list[BaseHandler[Any, Any, Any]]:
+        """The tips feature's commands and buttons."""
+        return [
+            CommandHandler("tip", tip),
+            CommandHandler("daily", daily),
+            CommandHandler("timezone", timezone),
+            CommandHandler("settings", settings),
+            CommandHandler("unsubscribe", unsubscribe),
+            CallbackQueryHandler(tip_button, pattern=callbacks.matches(TipAction)),
+            CallbackQueryHandler(settings_button, pattern=callbacks.matches(SettingsAction)),
+            CallbackQueryHandler(timezone_button, pattern=callbacks.matches(ZonePick)),
+            MessageHandler(filters.UpdateType.MESSAGE & filters.LOCATION, location_shared),
+            ChatMemberHandler(bot_blocked, ChatMemberHandler.MY_CHAT_MEMBER),
+        ]
 
+    def commands(self) -> list[BotCommand]:
+        """Menu entries for the tips commands."""
+        return [
+            BotCommand("tip", "A tip now"),
+            BotCommand("daily", "Daily tips: /daily, /daily 7pm, /daily off"),
+            BotCommand("timezone", "Set your time zone, e.g. /timezone Europe/Berlin"),
+            BotCommand("settings", "Your daily-tip settings"),
+            BotCommand("unsubscribe", "Stop daily tips"),
+        ]
 
-def topic_extras() -> dict[str, Any]:
-    """A tip and the subscription offer after the ``tip`` topic's answer."""
-    return {"tip": tip_extra}
+    def topic_extras(self) -> dict[str, TopicExtra]:
+        """A tip and the subscription offer after the ``tip`` topic's answer."""
+        return {"tip": tip_extra}
+
+    async def take_over(self, update: Update, context: BotContext, reply: Reply) -> bool:
+        """ "Send me a tip every morning at 8" subscribes at 08:00."""
+        return await take_over_subscription(update, context, reply)
+
+    async def post_init(self, application: Any) -> None:
+        """Start the daily-tip dispatcher."""
+        await post_init(application)
 
 
 __all__ = [
     "DISPATCH_INTERVAL",
     "DispatchReport",
+    "TipsFeature",
     "TipsRuntime",
-    "commands",
     "dispatch_due_tips",
-    "handlers",
     "post_init",
     "runtime",
-    "topic_extras",
+    "subscribe_and_confirm",
 ]

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -154,6 +155,9 @@ class FakeBotApi:
         self.slow_seconds = 1.0  # delay of an injected "slow" answer
         self.max_long_poll = MAX_LONG_POLL
         self.blocked_chats: set[int] = set()
+        # Per user id: what Telegram says of the sender (default "Tester", "en").
+        self.first_names: dict[int, str] = {}
+        self.language_codes: dict[int, str] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -174,7 +178,12 @@ class FakeBotApi:
         return update
 
     def _user(self, user_id: int) -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": "Tester", "language_code": "en"}
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": self.first_names.get(user_id, "Tester"),
+            "language_code": self.language_codes.get(user_id, "en"),
+        }
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id < 0:
@@ -255,9 +264,15 @@ class FakeBotApi:
         voice = {"file_id": "voice-1", "file_unique_id": "voice-u1", "duration": 3}
         return self.push_update({"message": self._user_message(chat_id, user_id, voice=voice)})
 
-    def push_location(self, chat_id: int, user_id: int | None = None) -> dict[str, Any]:
-        """Queue a location message."""
-        location = {"latitude": 51.5, "longitude": -0.12}
+    def push_location(
+        self,
+        chat_id: int,
+        user_id: int | None = None,
+        latitude: float = 51.5,
+        longitude: float = -0.12,
+    ) -> dict[str, Any]:
+        """Queue a location message (default: London)."""
+        location = {"latitude": latitude, "longitude": longitude}
         return self.push_update(
             {"message": self._user_message(chat_id, user_id, location=location)}
         )
@@ -296,6 +311,17 @@ class FakeBotApi:
             "data": data,
         }
         return self.push_update({"callback_query": query})
+
+    def push_inline_query(self, user_id: int, query: str) -> dict[str, Any]:
+        """Queue an inline query (``@bot <query>`` typed in any chat)."""
+        inline = {
+            "id": f"inline-{next(self._callback_ids)}",
+            "from": self._user(user_id),
+            "query": query,
+            "offset": "",
+            "chat_type": "private",
+        }
+        return self.push_update({"inline_query": inline})
 
     def block_chat(self, chat_id: int) -> None:
         """From now on every call aimed at this chat answers 403 (the user blocked the bot)."""
@@ -410,6 +436,8 @@ class FakeBotApi:
             fault = "blocked"  # recorded as failed, so ``sent()`` lists only what arrived
         call = Call(method, params, fault, files)
         self.calls.append(call)
+        if files and method == "editMessageMedia":
+            params = {**params, "_files": files}  # attach:// names refer to these
         if fault == "429":
             return _error(
                 429,
@@ -462,8 +490,22 @@ class FakeBotApi:
             return _ok(True)
         if method in _TRUE_METHODS:
             return _ok(True)
-        if method in {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}:
+        if method in {
+            "editMessageText",
+            "editMessageReplyMarkup",
+            "editMessageCaption",
+            "editMessageMedia",
+        }:
             return _ok(self._edit(method, params))
+        if method == "answerInlineQuery":
+            results = params.get("results")
+            if isinstance(results, str):
+                results = json.loads(results)
+            if not isinstance(results, list) or len(results) > 50:
+                raise _BadRequest("RESULTS_TOO_MUCH")
+            if len({r.get("id") for r in results}) != len(results):
+                raise _BadRequest("RESULT_ID_DUPLICATE")
+            return _ok(True)
         if method == "getChat":
             if chat_id is None:
                 raise _BadRequest("chat not found")
@@ -522,6 +564,7 @@ class FakeBotApi:
                 raise _BadRequest("message text is empty")
             if len(text) > MAX_TEXT:
                 raise _BadRequest("message is too long")
+            _check_formatted(params, text)
             message["text"] = text
         elif method == "sendPhoto":
             photo = params.get("photo")
@@ -553,6 +596,7 @@ class FakeBotApi:
         if caption is not None:
             if len(str(caption)) > MAX_CAPTION:
                 raise _BadRequest("message caption is too long")
+            _check_formatted(params, str(caption))
             message["caption"] = str(caption)
         markup = params.get("reply_markup")
         if markup:
@@ -581,18 +625,49 @@ class FakeBotApi:
                 raise _BadRequest("message text is empty")
             if len(text) > MAX_TEXT:
                 raise _BadRequest("MESSAGE_TOO_LONG")
+            _check_formatted(params, text)
             edited["text"] = text
         if method == "editMessageCaption":
-            edited["caption"] = str(params.get("caption") or "")
+            if "photo" not in message:
+                raise _BadRequest("there is no caption in the message to edit")
+            caption = str(params.get("caption") or "")
+            if len(caption) > MAX_CAPTION:
+                raise _BadRequest("message caption is too long")
+            _check_formatted(params, caption)
+            edited["caption"] = caption
+        if method == "editMessageMedia":
+            # Telegram cannot turn a text message into a photo: only media is replaced.
+            if "photo" not in message:
+                raise _BadRequest("there is no media in the message to edit")
+            media = params.get("media")
+            if isinstance(media, str):
+                media = json.loads(media)
+            if not isinstance(media, dict) or media.get("type") != "photo":
+                raise _BadRequest("MEDIA_INVALID")
+            source = str(media.get("media") or "")
+            if source.startswith("attach://"):
+                upload = params.get("_files", {}).get(source.removeprefix("attach://"))
+                if upload is None or not upload.content:
+                    raise _BadRequest("IMAGE_PROCESS_FAILED")
+                file_id = f"photo-file-{next(self._file_ids)}"
+            else:
+                file_id = source
+            edited["photo"] = [
+                {"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": 800, "height": 800}
+            ]
+            caption = str(media.get("caption") or "")
+            if len(caption) > MAX_CAPTION:
+                raise _BadRequest("message caption is too long")
+            edited["caption"] = caption
         markup = params.get("reply_markup")
         if isinstance(markup, str):
             markup = json.loads(markup)
         self._check_markup(markup)
-        if method == "editMessageReplyMarkup" or markup is not None:
-            if markup and "inline_keyboard" in markup:
-                edited["reply_markup"] = markup
-            else:
-                edited.pop("reply_markup", None)
+        # As Telegram does: an edit without reply_markup removes the inline keyboard.
+        if markup and "inline_keyboard" in markup:
+            edited["reply_markup"] = markup
+        else:
+            edited.pop("reply_markup", None)
         if edited == {**message, "edit_date": edited["edit_date"]}:
             raise _BadRequest(
                 "message is not modified: specified new message content and reply markup are"
@@ -604,6 +679,40 @@ class FakeBotApi:
 
 class _BadRequest(Exception):
     pass
+
+
+_HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+     "tg-spoiler", "span", "blockquote", "tg-emoji"}
+)  # fmt: skip
+_HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)(?:\s[^<>]*)?>|[<>]|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|&")
+
+
+def _check_html(text: str) -> None:
+    """Refuse what Telegram's HTML parse mode refuses: stray ``<``, ``>``, ``&``, bad tags."""
+    open_tags: list[str] = []
+    for token in _HTML_TOKEN.finditer(text):
+        whole, closing, name = token.group(0), token.group(1), (token.group(2) or "").lower()
+        if whole in {"<", ">", "&"}:
+            raise _BadRequest(f"can't parse entities: unexpected {whole!r} at {token.start()}")
+        if whole.startswith("&"):
+            if whole[1:-1] not in {"lt", "gt", "amp", "quot"} and not whole.startswith("&#"):
+                raise _BadRequest(f"can't parse entities: unknown entity {whole}")
+            continue
+        if name not in _HTML_TAGS:
+            raise _BadRequest(f"can't parse entities: unsupported start tag {name!r}")
+        if closing:
+            if not open_tags or open_tags.pop() != name:
+                raise _BadRequest(f"can't parse entities: unmatched end tag {name!r}")
+        else:
+            open_tags.append(name)
+    if open_tags:
+        raise _BadRequest(f"can't parse entities: unclosed tag {open_tags[-1]!r}")
+
+
+def _check_formatted(params: dict[str, Any], text: str) -> None:
+    if str(params.get("parse_mode") or "").upper() == "HTML":
+        _check_html(text)
 
 
 def _scope_key(params: dict[str, Any]) -> str:

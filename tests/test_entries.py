@@ -207,3 +207,18 @@ def test_respond_stays_well_under_a_millisecond(companion) -> None:
         times.append(time.perf_counter() - started)
     # The machine running CI may be shared and slow: a generous bound, the median only.
     assert statistics.median(times) < 0.003
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["My mum takes a daily aspirin, does that matter for reflexology?", "can i have reflexology every day"],
+)
+def test_an_acting_entry_needs_its_required_words(companion, question) -> None:
+    """Subscribing is an action: "daily" or "every day" alone must never sign anyone up."""
+    reply = companion.respond(question)
+    assert reply.entry != "tip-subscribe" and reply.action != "subscribe"
+
+
+def test_asking_for_daily_tips_still_subscribes(companion) -> None:
+    reply = companion.respond("send me daily tips")
+    assert (reply.entry, reply.action) == ("tip-subscribe", "subscribe")

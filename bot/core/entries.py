@@ -61,6 +61,7 @@ class _Scored:
     entry: Entry
     words: tuple[tuple[str, float], ...]  # single-word keyword stems
     phrases: tuple[tuple[str, float], ...]  # " stem stem " keyword phrases
+    requires: tuple[str, ...] = ()  # " stem stem " forms of the entry's required words
 
 
 class EntryChooser:
@@ -94,7 +95,12 @@ class EntryChooser:
                     elif parts:
                         key = " " + " ".join(stem(p) for p in parts) + " "
                         phrases[key] = 1.0 + PHRASE_EXTRA * (len(parts) - 1)
-                scored.append(_Scored(entry, tuple(words.items()), tuple(phrases.items())))
+                requires = tuple(
+                    " " + " ".join(stem(p) for p in clean(r).split()) + " " for r in entry.requires
+                )
+                scored.append(
+                    _Scored(entry, tuple(words.items()), tuple(phrases.items()), requires)
+                )
                 for question in entry.questions:
                     text = " ".join(sorted(content_stems(clean(question).split())))
                     if text:
@@ -186,10 +192,18 @@ class EntryChooser:
         if not scored:
             return None
         totals = self.scores(topic_id, words)
-        best = max(range(1, len(scored)), key=lambda i: totals[i], default=0)
+        allowed = [i for i in range(1, len(scored)) if self._allowed(scored[i], words)]
+        best = max(allowed, key=lambda i: totals[i], default=0)
         if best != 0 and totals[best] >= SPECIFIC_AT and totals[best] > totals[0]:
             return Choice(scored[best].entry, totals[best], True)
         return Choice(scored[0].entry, totals[0], False)
+
+    @staticmethod
+    def _allowed(item: _Scored, words: Sequence[str]) -> bool:
+        if not item.requires:
+            return True
+        sequence = " " + " ".join(stem(w) for w in words) + " "
+        return any(key in sequence for key in item.requires)
 
     def specific(self, topic_id: str, words: Sequence[str]) -> Choice | None:
         """A non-overview entry of ``topic_id`` that ``words`` clearly ask for, if any."""

@@ -48,7 +48,17 @@ ACTION_WORDS: frozenset[str] = frozenset(
 ROUTINE_PREFIX = "routine:"
 
 _REQUIRED = {"id", "questions", "answer"}
-_OPTIONAL = {"overview", "keywords", "more", "caveat", "area", "offer", "action", "follow_ups"}
+_OPTIONAL = {
+    "overview",
+    "keywords",
+    "requires",
+    "more",
+    "caveat",
+    "area",
+    "offer",
+    "action",
+    "follow_ups",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,9 @@ class Entry:
     offer: str = ""
     action: str = ""
     follow_ups: tuple[str, ...] = ()
+    # Words or phrases of which the message must hold one before this entry answers:
+    # an entry that acts (subscribing) must not answer "a daily aspirin".
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +199,7 @@ def _parse_entry(
     entry_id = text_field(raw, "id", problems, where)
     questions = text_list_field(raw, "questions", problems, where, MIN_ENTRY_QUESTIONS)
     keywords = text_list_field(raw, "keywords", problems, where)
+    requires = text_list_field(raw, "requires", problems, where)
     answer = text_field(raw, "answer", problems, where)
     if answer and word_count(answer) > MAX_ANSWER_WORDS:
         problems.add(
@@ -224,6 +238,7 @@ def _parse_entry(
         offer=offer,
         action=action,
         follow_ups=tuple(r for r, _ in follow_ups),
+        requires=tuple(r for r, _ in requires),
     )
 
 

@@ -211,7 +211,10 @@ def test_respond_stays_well_under_a_millisecond(companion) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["My mum takes a daily aspirin, does that matter for reflexology?", "can i have reflexology every day"],
+    [
+        "My mum takes a daily aspirin, does that matter for reflexology?",
+        "can i have reflexology every day",
+    ],
 )
 def test_an_acting_entry_needs_its_required_words(companion, question) -> None:
     """Subscribing is an action: "daily" or "every day" alone must never sign anyone up."""

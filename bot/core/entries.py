@@ -192,18 +192,17 @@ class EntryChooser:
         if not scored:
             return None
         totals = self.scores(topic_id, words)
-        allowed = [i for i in range(1, len(scored)) if self._allowed(scored[i], words)]
+        sequence = " " + " ".join(stem(w) for w in words) + " "
+        allowed = [i for i in range(1, len(scored)) if self._allowed(scored[i], sequence)]
         best = max(allowed, key=lambda i: totals[i], default=0)
         if best != 0 and totals[best] >= SPECIFIC_AT and totals[best] > totals[0]:
             return Choice(scored[best].entry, totals[best], True)
         return Choice(scored[0].entry, totals[0], False)
 
     @staticmethod
-    def _allowed(item: _Scored, words: Sequence[str]) -> bool:
-        if not item.requires:
-            return True
-        sequence = " " + " ".join(stem(w) for w in words) + " "
-        return any(key in sequence for key in item.requires)
+    def _allowed(item: _Scored, sequence: str) -> bool:
+        """Does the stemmed message hold one of the entry's required words, if it has any?"""
+        return not item.requires or any(key in sequence for key in item.requires)
 
     def specific(self, topic_id: str, words: Sequence[str]) -> Choice | None:
         """A non-overview entry of ``topic_id`` that ``words`` clearly ask for, if any."""

@@ -122,6 +122,7 @@ class Matcher:
             self._oos_indexes,
             self._greeting_index,
             frozenset(self.scorer.domain_words),
+            self.words,
         )
         self._condition_index = self._index.get(language.condition_topic, -1)
         self._stop_words = stop_words()

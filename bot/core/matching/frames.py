@@ -32,6 +32,8 @@ class Scene:
     mentions_domain: Callable[[], bool]
     names_condition: Callable[[], bool]
     _memo: dict[str, bool] = field(default_factory=dict)
+    # Frames never change out-of-scope evidence, so its maximum is read once.
+    _oos: float | None = None
 
 
 class Frames:
@@ -44,16 +46,15 @@ class Frames:
         oos_indexes: tuple[int, ...],
         greeting_index: int,
         domain_stems: frozenset[str],
+        word_stems: dict[str, frozenset[str]],
     ) -> None:
         self.language = language
         self.index = index
         self.oos_indexes = oos_indexes
         self.greeting_index = greeting_index
         self.domain_stems = domain_stems
-        lexicon = language.lexicon
-        self._stems: dict[str, frozenset[str]] = {
-            name: frozenset(stem(w) for w in words) for name, words in lexicon.words.items()
-        }
+        # The lexicon's lists, stemmed once by the matcher that owns these frames.
+        self._stems = word_stems
 
     def stems_of(self, name: str) -> frozenset[str]:
         return self._stems.get(name, frozenset())
@@ -114,7 +115,9 @@ class Frames:
         raise ValueError(f"unknown built-in {name!r}")
 
     def _oos_evidence(self, scene: Scene) -> float:
-        return max((scene.totals[i] for i in self.oos_indexes), default=0.0)
+        if scene._oos is None:
+            scene._oos = max((scene.totals[i] for i in self.oos_indexes), default=0.0)
+        return scene._oos
 
     def named_benefit(self, scene: Scene, skip: frozenset[str] = frozenset()) -> str | None:
         """The benefit topic a help or overview question names, if any."""

@@ -155,11 +155,10 @@ def _max_in_window(times: list[float], window: float) -> int:
 
 def seed(data_dir: Path, subscribers: int) -> None:
     """N subscribers at 09:00 UTC, yesterday's tip already sent."""
-    from bot.storage import Store
-    from bot.telegram.app import DB_FILENAME
+    from bot.storage import DB_FILENAME
+    from bot.storage.sqlite import Database
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.open(data_dir / DB_FILENAME)
+    store = Database.open(data_dir / DB_FILENAME)
     with store._transaction() as db:  # one transaction: seeding is not what we measure
         db.executemany(
             "INSERT INTO users (chat_id, daily_time, subscribed, last_sent)"

@@ -76,7 +76,7 @@ async def test_routine_command_offers_every_routine_as_a_button(app, api, knowle
 async def test_a_routine_runs_in_order_at_its_pace_then_counts_how_you_feel(
     app, api, knowledge, settings
 ) -> None:
-    store = services_of(app).store
+    store = services_of(app).store.sync
     # A feedback press for a routine that was never finished here counts nothing.
     api.push_callback(CHAT, "fb:quick-calm:better")
     await api.wait_for(lambda _c: api.sent("answerCallbackQuery"))

@@ -23,7 +23,7 @@ def clock(app) -> dict[str, datetime]:
 
 
 def store(app):
-    return app.bot_data[SERVICES_KEY].store
+    return app.bot_data[SERVICES_KEY].store.sync
 
 
 def tip_texts(app) -> set[str]:

@@ -40,7 +40,6 @@ from bot.telegram.services import COMMANDS_KEY, SERVICES_KEY, TOPIC_EXTRAS_KEY, 
 log = logging.getLogger(__name__)
 
 FEATURE_NAMES = ("routines", "tips", "qa")  # registration order: qa's catch-all last
-DB_FILENAME = "bot.sqlite3"
 MAX_CONCURRENT_UPDATES = 64
 ERROR_TEXT = "Sorry, something went wrong on my side. Please try again in a moment."
 
@@ -145,7 +144,7 @@ def build_application(
         raise ValueError("a bot token is needed to build the Telegram application")
     from bot.core.companion import Companion
     from bot.pictures.foot_map import FootMapCache
-    from bot.storage import Store
+    from bot.storage import open_store
 
     modules = features()
     menu = _menu(modules)
@@ -163,7 +162,7 @@ def build_application(
     async def post_shutdown(application: Application) -> None:
         services = application.bot_data.get(SERVICES_KEY)
         if isinstance(services, Services):
-            services.store.close()
+            await services.store.close()
 
     builder = (
         ApplicationBuilder()
@@ -179,12 +178,11 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
 
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         knowledge=knowledge,
         companion=companion if companion is not None else Companion(knowledge),
-        store=Store.open(settings.data_dir / DB_FILENAME),
+        store=open_store(settings),
         foot_maps=FootMapCache(),
         state={},
     )

@@ -359,7 +359,7 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await _edit_buttons(update, None)
         return
     del _open_feedback(services)[chat.id]
-    services.store.record_routine_feedback(routine_id, feeling)
+    await services.store.record_routine_feedback(routine_id, feeling)
     await query.answer("Thank you!")
     await _edit_buttons(update, None)
     markup = None
@@ -379,7 +379,7 @@ async def routine_stats_command(update: Update, context: ContextTypes.DEFAULT_TY
     if user is None or user.id not in services.settings.admin_ids:
         await send_text(context.bot, chat.id, "Sorry, that command is for the bot's admins.")
         return
-    counts = services.store.routine_feedback_counts()
+    counts = await services.store.routine_feedback_counts()
     lines = ["How people felt after each routine (better / same / worse):"]
     for routine in services.knowledge.routines.values():
         row = counts.get(routine.id, {})

@@ -8,14 +8,22 @@ Stop the bot with Ctrl-C (SIGINT) or SIGTERM.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 import re
+import signal
 import sys
+import threading
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
 from bot.config import Settings
 from bot.core.knowledge import Knowledge
+from bot.storage import StorageError
+from bot.telegram import tips
 from bot.telegram.app import build_application
 
 log = logging.getLogger(__name__)
@@ -23,6 +31,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_NO_TOKEN = 2
+STOP_DEADLINE = 4.5  # seconds from SIGTERM to exit, at most (supervisors allow 5-10 s)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Only what the handlers use: Telegram then does not even send the rest.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -109,13 +118,24 @@ def run(settings: Settings, knowledge: Knowledge) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    application = build_application(settings, knowledge)
+    try:
+        application = build_application(settings, knowledge)
+    except StorageError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     log.info("starting: %s", settings)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    _install_stop_signals(loop, application)
     try:
         application.run_polling(
             allowed_updates=ALLOWED_UPDATES,
             close_loop=False,
+            stop_signals=None,  # ours, installed above
         )
+    except StorageError as exc:  # e.g. the database failed during start-up work
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except InvalidToken:
         log.error("Telegram rejected the token: check TELEGRAM_BOT_TOKEN")
         return EXIT_FAILED
@@ -125,8 +145,46 @@ def run(settings: Settings, knowledge: Knowledge) -> int:
     except TelegramError as exc:
         log.error("the bot stopped on an error: %s", exc)
         return EXIT_FAILED
+    finally:
+        loop.close()
     log.info("stopped")
     return EXIT_OK
+
+
+def _install_stop_signals(loop: asyncio.AbstractEventLoop, application: Application) -> None:
+    """SIGINT/SIGTERM: stop daily-tip sends at once, then stop the Application as PTB would.
+
+    A watchdog makes the stop bounded whatever is still running (``STOP_DEADLINE``): the
+    outbox makes a hard exit safe, since unconfirmed tips are sent again at the next start.
+    """
+
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if received:  # a second signal must not abort the shutdown under way
+            log.info("received %s again: still stopping", signal.Signals(signum).name)
+            return
+        received.append(signum)
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        tips.request_stop(application)
+        watchdog = threading.Timer(STOP_DEADLINE, _hard_exit)
+        watchdog.daemon = True
+        watchdog.start()
+        raise SystemExit  # what PTB's own handler does: run_polling then shuts down
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sig, on_signal, sig)
+
+
+def _hard_exit() -> None:
+    log.error(
+        "the bot did not stop within %.0f s: exiting now (unconfirmed daily tips are sent at"
+        " the next start)",
+        STOP_DEADLINE,
+    )
+    logging.shutdown()
+    os._exit(EXIT_FAILED)
 
 
 __all__ = ["ALLOWED_UPDATES", "RedactingFilter", "install_redaction", "redact", "run"]

@@ -188,7 +188,7 @@ async def one_day(base_url: str, subscribers: int, paced: bool, trace: bool) -> 
         try:
             store = application.bot_data["services"].store
             scan_start = time.perf_counter()
-            due = [s for s in store.subscribers() if tips_feature._due(s, NOW)]
+            due = [s for s in await store.subscribers() if tips_feature._due(s, NOW)]
             scan_ms = (time.perf_counter() - scan_start) * 1000
             gc.collect()
             if trace:
@@ -203,7 +203,7 @@ async def one_day(base_url: str, subscribers: int, paced: bool, trace: bool) -> 
             heap_peak = tracemalloc.get_traced_memory()[1] if trace else None
             if trace:
                 tracemalloc.stop()
-            claimed_today = sum(1 for s in store.subscribers() if s.last_sent == "2026-06-01")
+            claimed_today = sum(1 for s in await store.subscribers() if s.last_sent == "2026-06-01")
         finally:
             await application.shutdown()
             await application.post_shutdown(application)

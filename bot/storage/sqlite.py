@@ -173,10 +173,19 @@ class Database:
     threads (one lock per connection).
     """
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        path: Path,
+        write_lock: threading.Lock | None = None,
+    ) -> None:
         self._db = connection
         self.path = path
         self._lock = threading.RLock()
+        # Shared by the connections of one process: they take turns here rather than in
+        # SQLite's busy handler, which sleeps up to 100 ms a try and would throttle a
+        # broadcast; only another process's lock makes a writer wait in SQLite.
+        self._write_lock = write_lock or threading.Lock()
 
     @classmethod
     def open(
@@ -210,7 +219,7 @@ class Database:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._write_lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -463,6 +472,7 @@ class SqliteStore:
             raise StorageError(f"cannot open the database {path}: {describe_error(exc)}") from exc
         self.path = first.path
         self._timeout = timeout
+        self._write_lock = first._write_lock
         self._local = threading.local()
         self._local.db = first  # the opening thread's connection: tests' ``sync`` view
         self._all = [first]
@@ -485,7 +495,7 @@ class SqliteStore:
             connection = _connect(self.path, self._timeout)
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA foreign_keys=ON")
-            db = Database(connection, self.path)
+            db = Database(connection, self.path, self._write_lock)
             with self._all_lock:
                 self._all.append(db)
             self._local.db = db

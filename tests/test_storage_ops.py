@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import DB_FILENAME
+from bot.storage.lock import InstanceLock
 from tests.support.bot_api_server import BotApiServer
 from tests.support.recording_request import running_application
 
@@ -115,12 +116,21 @@ async def test_start_up_storage_errors_are_one_line_and_fail(tmp_path: Path) -> 
     (damaged / DB_FILENAME).write_bytes(b"not a database at all " * 100)
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where the data folder's parent should be")
-    results = await asyncio.gather(
-        _run_bot(damaged, tmp_path),
-        _run_bot(blocker / "data", tmp_path),
-        _run_bot(tmp_path / "full", tmp_path, full_disk=True),
-    )
-    expected = ("damaged", "folder", "disk")
+    # A first instance (this test process) holds the data folder: the second refuses.
+    taken = tmp_path / "taken"
+    lock = InstanceLock.acquire(taken)
+    try:
+        results = await asyncio.gather(
+            _run_bot(damaged, tmp_path),
+            _run_bot(blocker / "data", tmp_path),
+            _run_bot(tmp_path / "full", tmp_path, full_disk=True),
+            _run_bot(taken, tmp_path),
+        )
+    finally:
+        lock.release()
+    assert f"pid {os.getpid()}" in results[3][1]
+    assert not (taken / DB_FILENAME).exists()  # refused before touching the database
+    expected = ("damaged", "folder", "disk", "already running")
     for (status, stderr), hint in zip(results, expected, strict=True):
         lines = [line for line in stderr.splitlines() if line.strip()]
         cannot = [line for line in lines if line.startswith("cannot start:")]
@@ -150,3 +160,28 @@ def test_the_lock_holder_script_really_locks(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_instance_lock_is_exclusive_and_freed_on_release(tmp_path: Path) -> None:
+    import subprocess
+
+    first = InstanceLock.acquire(tmp_path)
+    probe = (
+        "import sys; from bot.storage.lock import InstanceLock\n"
+        "try:\n    InstanceLock.acquire(sys.argv[1])\nexcept Exception as e:\n"
+        "    print(e); sys.exit(1)\n"
+    )
+    refused = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True
+    )
+    assert refused.returncode == 1 and "already running" in refused.stdout
+    first.release()
+    taken = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True)
+    assert taken.returncode == 0
+    assert stat_mode(tmp_path / "bot.lock") & 0o077 == 0
+
+
+def stat_mode(path: Path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)

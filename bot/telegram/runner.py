@@ -23,6 +23,7 @@ from telegram.ext import Application
 from bot.config import Settings
 from bot.core.knowledge import Knowledge
 from bot.storage import StorageError
+from bot.storage.lock import InstanceLock
 from bot.telegram import tips
 from bot.telegram.app import build_application
 
@@ -119,6 +120,8 @@ def run(settings: Settings, knowledge: Knowledge) -> int:
         )
         return EXIT_FAILED
     try:
+        # Not with a shared PostgreSQL database and several workers (webhook mode).
+        instance = InstanceLock.acquire(settings.data_dir) if not settings.webhook_url else None
         application = build_application(settings, knowledge)
     except StorageError as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
@@ -147,6 +150,8 @@ def run(settings: Settings, knowledge: Knowledge) -> int:
         return EXIT_FAILED
     finally:
         loop.close()
+        if instance is not None:
+            instance.release()
     log.info("stopped")
     return EXIT_OK
 

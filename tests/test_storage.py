@@ -23,9 +23,15 @@ from bot.storage.sqlite import SqliteStore
 NOW = 1_780_000_000.0  # unix seconds
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = SqliteStore(tmp_path / "bot.sqlite3")
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request, tmp_path: Path):
+    """The same suite against both backends (PostgreSQL: a fresh database per test)."""
+    if request.param == "sqlite":
+        store: Store = SqliteStore(tmp_path / "bot.sqlite3")
+    else:
+        from bot.storage.postgres import PostgresStore
+
+        store = PostgresStore(request.getfixturevalue("postgres_url"))
     yield store
     await store.close()
 
@@ -226,7 +232,7 @@ def test_an_unwritable_folder_is_refused_in_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(caught.value)
 
 
-async def test_routine_feedback_is_aggregate(store: SqliteStore) -> None:
+async def test_routine_feedback_is_aggregate(store: Store) -> None:
     for feeling in ("better", "better", "same"):
         await store.record_routine_feedback("evening", feeling)
     await store.record_routine_feedback("quick", "worse")
@@ -234,10 +240,24 @@ async def test_routine_feedback_is_aggregate(store: SqliteStore) -> None:
         "evening": {"better": 2, "same": 1},
         "quick": {"worse": 1},
     }
-    raw = sqlite3.connect(store.path)
-    columns = [r[1] for r in raw.execute("PRAGMA table_info(routine_feedback)")]
-    raw.close()
-    assert columns == ["routine_id", "feeling", "count"]
+    assert await _columns(store, "routine_feedback") == ["routine_id", "feeling", "count"]
+
+
+async def _columns(store: Store, table: str) -> list[str]:
+    if isinstance(store, SqliteStore):
+        raw = sqlite3.connect(store.path)
+        names = [r[1] for r in raw.execute(f"PRAGMA table_info({table})")]
+        raw.close()
+        return names
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(store.url) as raw:  # type: ignore[attr-defined]
+        cursor = await raw.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+            " ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in await cursor.fetchall()]
 
 
 async def test_data_folder_and_database_are_private(tmp_path: Path) -> None:
@@ -277,4 +297,121 @@ async def test_a_locked_database_fails_fast_without_blocking_the_loop(tmp_path: 
     assert 0.25 < elapsed < 2.0
     assert ticks >= 10  # the event loop kept running while the write waited
     await store.subscribe(2)
+    await store.close()
+
+
+# -- PostgreSQL only: migrations, concurrency and locks on a real server ------------------
+
+
+async def test_postgres_new_database_is_at_current_schema_and_migrates_once(postgres_url) -> None:
+    from bot.storage.postgres import SCHEMA_VERSION as PG_VERSION
+    from bot.storage.postgres import PostgresStore
+
+    assert PG_VERSION == SCHEMA_VERSION  # both backends move in step
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    assert await first.schema_version() == await second.schema_version() == SCHEMA_VERSION
+    assert await _columns(first, "tip_outbox") == [
+        "chat_id",
+        "local_date",
+        "position",
+        "previous",
+        "state",
+        "claimed_at",
+        "done_at",
+    ]
+    await first.close()
+    await second.close()
+
+
+async def test_postgres_migrates_a_version_1_database_keeping_rows(postgres_url) -> None:
+    import psycopg
+
+    from bot.storage.postgres import MIGRATIONS as PG_MIGRATIONS
+    from bot.storage.postgres import PostgresStore
+
+    with psycopg.connect(postgres_url, autocommit=True) as raw:
+        raw.execute(PG_MIGRATIONS[0].encode())
+        raw.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        raw.execute("INSERT INTO schema_version VALUES (1)")
+        raw.execute(
+            "INSERT INTO users (chat_id, timezone, subscribed, tip_position)"
+            " VALUES (8, 'UTC', TRUE, 4)"
+        )
+    store = PostgresStore(postgres_url)
+    assert await store.schema_version() == SCHEMA_VERSION
+    assert (await store.get(8)).tip_position == 4  # type: ignore[union-attr]
+    assert await store.claim_day(8, "2026-01-01", NOW) == Claim(8, "2026-01-01", 4, None)
+    await store.record_routine_feedback("calm-5", "better")
+    assert await store.routine_feedback_counts() == {"calm-5": {"better": 1}}
+    await store.close()
+
+
+def test_postgres_refuses_a_newer_schema_and_a_bad_server_in_one_line(
+    postgres_url, postgres_server
+) -> None:
+    import psycopg
+
+    from bot.storage.postgres import PostgresStore
+
+    PostgresStore(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as raw:
+        raw.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StorageError, match="newer bot"):
+        PostgresStore(postgres_url)
+    url = postgres_server.url("no_such_database").replace("bot@", "bot:s3cret@")
+    with pytest.raises(StorageError, match="cannot use the database") as caught:
+        PostgresStore(url)
+    assert "\n" not in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+async def test_postgres_claims_are_exclusive_across_workers(postgres_url) -> None:
+    import asyncio
+
+    from bot.storage.postgres import PostgresStore
+
+    stores = [PostgresStore(postgres_url) for _ in range(3)]
+    for chat_id in range(60):
+        await stores[0].subscribe(chat_id)
+
+    async def claim_all(s: PostgresStore) -> list[int]:
+        won = await asyncio.gather(*(s.claim_day(c, "2026-06-01", NOW) for c in range(60)))
+        return [claim.chat_id for claim in won if claim is not None]
+
+    wins = [c for won in await asyncio.gather(*(claim_all(s) for s in stores)) for c in won]
+    for s in stores:
+        await s.close()
+    assert sorted(wins) == list(range(60))  # every day claimed exactly once
+
+
+async def test_postgres_a_locked_row_fails_fast_without_blocking_the_loop(postgres_url) -> None:
+    import asyncio
+
+    import psycopg
+
+    from bot.storage.postgres import PostgresStore
+
+    store = PostgresStore(postgres_url)
+    await store.subscribe(1)
+    await store.subscribe(2)
+    holder = psycopg.connect(postgres_url)  # another process's transaction holds row 1
+    holder.execute("UPDATE users SET daily_time = '10:00' WHERE chat_id = 1")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    started = time.monotonic()
+    with pytest.raises(StorageError, match="lock"):
+        await store.set_time(1, "11:00")
+    elapsed = time.monotonic() - started
+    assert (await store.set_time(2, "12:00")).daily_time == "12:00"  # other rows go on
+    ticker.cancel()
+    holder.rollback()
+    holder.close()
+    assert 1.5 < elapsed < 5.0
+    assert ticks >= 100
     await store.close()

@@ -1039,9 +1039,7 @@ class Matcher:
                 oos_total,
             )
         top = topics[0]
-        return MatchResult(
-            top.id, top.score, tuple(topics[1:4]), None, tuple(words), top.evidence
-        )
+        return MatchResult(top.id, top.score, tuple(topics[1:4]), None, tuple(words), top.evidence)
 
 
 def match_topic(matcher: Matcher, text: str) -> MatchResult:

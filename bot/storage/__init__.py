@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 def open_store(settings: Settings) -> Store:
     """The store the settings ask for, opened and migrated; ``StorageError`` if it cannot be."""
+    if settings.database_url:
+        from bot.storage.postgres import PostgresStore  # psycopg only when it is used
+
+        return PostgresStore(settings.database_url)
     return SqliteStore(settings.data_dir / DB_FILENAME)
 
 

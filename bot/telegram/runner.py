@@ -26,6 +26,7 @@ from bot.storage import StorageError
 from bot.storage.lock import InstanceLock
 from bot.telegram import tips
 from bot.telegram.app import build_application
+from bot.telegram.services import SERVICES_KEY
 
 log = logging.getLogger(__name__)
 
@@ -102,20 +103,13 @@ def run(settings: Settings, knowledge: Knowledge) -> int:
     if not settings.token:
         print(NO_TOKEN_MESSAGE, file=sys.stderr)
         return EXIT_NO_TOKEN
-    unbuilt = [
-        name
-        for name, value in (
-            ("BOT_WEBHOOK_URL", settings.webhook_url),
-            ("DATABASE_URL", settings.database_url),
-        )
-        if value
-    ]
+    unbuilt = [name for name, value in (("BOT_WEBHOOK_URL", settings.webhook_url),) if value]
     if unbuilt:
         # Refuse rather than silently fall back to polling on SQLite: an operator who
         # set these expects shared state and webhooks, and would lose data otherwise.
         print(
             f"{', '.join(unbuilt)}: not supported by this version yet; unset it to run with"
-            " long polling on SQLite",
+            " long polling",
             file=sys.stderr,
         )
         return EXIT_FAILED
@@ -127,6 +121,7 @@ def run(settings: Settings, knowledge: Knowledge) -> int:
         print(f"cannot start: {exc}", file=sys.stderr)
         return EXIT_FAILED
     log.info("starting: %s", settings)
+    log.info("storage: %s", application.bot_data[SERVICES_KEY].store.description)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     _install_stop_signals(loop, application)

@@ -96,6 +96,31 @@ class BotProcess:
         )
         assert self.process.returncode is None, self.log_path.read_text()[-3000:]
 
+    async def start_webhook(self) -> None:
+        """Start the bot in webhook mode and wait until it has set its webhook."""
+        hooks = sum(1 for c in self.server.calls if c.method == "setWebhook")
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                cwd=self.data_dir.parent,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+            )
+        await self.server.wait_for(
+            lambda calls: (
+                sum(1 for c in calls if c.method == "setWebhook") > hooks
+                or self.process is None
+                or self.process.returncode is not None
+            ),
+            timeout=START_TIMEOUT,
+        )
+        assert self.process.returncode is None, self.log_path.read_text()[-3000:]
+        await asyncio.sleep(0.05)  # setWebhook is called right after the server listens
+
     async def kill(self) -> None:
         """SIGKILL: no clean-up of any kind."""
         if self.process is None or self.process.returncode is not None:

@@ -155,11 +155,10 @@ def _max_in_window(times: list[float], window: float) -> int:
 
 def seed(data_dir: Path, subscribers: int) -> None:
     """N subscribers at 09:00 UTC, yesterday's tip already sent."""
-    from bot.storage import Store
-    from bot.telegram.app import DB_FILENAME
+    from bot.storage import DB_FILENAME
+    from bot.storage.sqlite import Database
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.open(data_dir / DB_FILENAME)
+    store = Database.open(data_dir / DB_FILENAME)
     with store._transaction() as db:  # one transaction: seeding is not what we measure
         db.executemany(
             "INSERT INTO users (chat_id, daily_time, subscribed, last_sent)"
@@ -189,7 +188,7 @@ async def one_day(base_url: str, subscribers: int, paced: bool, trace: bool) -> 
         try:
             store = application.bot_data["services"].store
             scan_start = time.perf_counter()
-            due = [s for s in store.subscribers() if tips_feature._due(s, NOW)]
+            due = [s for s in await store.subscribers() if tips_feature._due(s, NOW)]
             scan_ms = (time.perf_counter() - scan_start) * 1000
             gc.collect()
             if trace:
@@ -204,7 +203,7 @@ async def one_day(base_url: str, subscribers: int, paced: bool, trace: bool) -> 
             heap_peak = tracemalloc.get_traced_memory()[1] if trace else None
             if trace:
                 tracemalloc.stop()
-            claimed_today = sum(1 for s in store.subscribers() if s.last_sent == "2026-06-01")
+            claimed_today = sum(1 for s in await store.subscribers() if s.last_sent == "2026-06-01")
         finally:
             await application.shutdown()
             await application.post_shutdown(application)

@@ -22,6 +22,7 @@ if str(ROOT) not in sys.path:  # ``tests.support`` importable however pytest is 
     sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
+from tests.support.postgres import postgres_server, postgres_url  # noqa: E402, F401
 from tests.support.recording_request import RecordingRequest, running_application  # noqa: E402
 
 TEST_TOKEN = "123456:TEST-TOKEN-do-not-log-me"

@@ -39,14 +39,15 @@ async def bot_over_http(
     settings, knowledge, server: BotApiServer, sender: PacedSender, subscribers
 ):
     """Subscribers in the database, then the real Application started against ``server``."""
-    from bot.storage import Store
-    from bot.telegram.app import DB_FILENAME, build_application
+    from bot.storage import DB_FILENAME
+    from bot.storage.sqlite import Database
+    from bot.telegram.app import build_application
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    seed = Store.open(settings.data_dir / DB_FILENAME)
+    seed = Database.open(settings.data_dir / DB_FILENAME)
     for chat_id in subscribers:
         seed.subscribe(chat_id, "09:00")
-        seed.claim_day(chat_id, "2026-05-31")  # yesterday's tip went out
+        seed.claim_day(chat_id, "2026-05-31", time.time())  # yesterday's tip went out
+        seed.confirm_sent(chat_id, "2026-05-31", time.time())
     seed.close()
 
     application = build_application(replace(settings, base_url=server.base_url), knowledge)
@@ -92,7 +93,7 @@ async def test_every_reachable_subscriber_gets_exactly_one_tip(settings, knowled
             await wait_for_pass(application)
             report = tips_feature.runtime(application).last_report
             elapsed = time.monotonic() - started
-            store = application.bot_data[SERVICES_KEY].store
+            store = application.bot_data[SERVICES_KEY].store.sync
 
             faults = {c.fault for c in server.calls if c.method == "sendMessage"}
             assert {"429", "403", "500", "drop"} <= faults  # every fault really happened
@@ -133,7 +134,7 @@ async def test_retryable_failure_releases_the_claim_for_a_later_pass(settings, k
         sender = fast_sender(max_attempts=2)
         async with bot_over_http(settings, knowledge, server, sender, [7, 8]) as application:
             await wait_for_pass(application)
-            store = application.bot_data[SERVICES_KEY].store
+            store = application.bot_data[SERVICES_KEY].store.sync
             report = tips_feature.runtime(application).last_report
             assert (report.sent, report.retry_later) == (1, 1)
             assert store.get(7).last_sent == "2026-05-31"  # released: not today

@@ -78,7 +78,7 @@ async def test_down_at_the_time_sends_on_restart_and_never_twice(settings, knowl
     async with bot_run(settings, knowledge, api, utc(2026, 3, 29, 10)) as application:
         assert len(application.job_queue.get_jobs_by_name(tips_feature.JOB_NAME)) >= 1
         assert len(daily_tips(api)) == 1
-        store = application.bot_data[SERVICES_KEY].store
+        store = application.bot_data[SERVICES_KEY].store.sync
         assert store.get(CHAT).last_sent == "2026-03-29"
     # Run 3, the same evening: the date in the database holds, no second tip.
     async with bot_run(settings, knowledge, api, utc(2026, 3, 29, 20)) as application:
@@ -104,23 +104,45 @@ async def test_a_day_that_ended_while_down_is_skipped_not_sent_late(settings, kn
         assert daily_tips(api) == []
 
 
-async def test_claim_without_send_is_never_repeated_after_a_crash(settings, knowledge) -> None:
-    """A crash between claiming the day and sending loses that tip rather than doubling it."""
+async def test_a_claim_left_unconfirmed_by_a_crash_is_sent_once_on_restart(
+    settings, knowledge
+) -> None:
+    """A crash between claiming the day and confirming the send: the outbox row is still
+    ``claimed``, so the next start sends that tip (the same one), once."""
     api = FakeBotApi()
     async with bot_run(settings, knowledge, api, utc(2026, 7, 1, 6)) as application:
         api.push_text(CHAT, "/daily 08:00")
         await api.wait_for_sent("sendMessage", chat_id=CHAT)
         # What a pass does just before it sends, then the "crash".
-        assert application.bot_data[SERVICES_KEY].store.claim_day(CHAT, "2026-07-01")
+        store = application.bot_data[SERVICES_KEY].store
+        claim = await store.claim_day(CHAT, "2026-07-01", time.time())
+        assert claim is not None
     async with bot_run(settings, knowledge, api, utc(2026, 7, 1, 9)) as application:
+        report = tips_feature.runtime(application).last_report
+        assert (report.resent, report.sent) == (1, 1)
+        assert len(daily_tips(api)) == 1
+    async with bot_run(settings, knowledge, api, utc(2026, 7, 1, 10)) as application:
         assert tips_feature.runtime(application).last_report.due == 0
+        assert len(daily_tips(api)) == 1
+
+
+async def test_an_unconfirmed_claim_of_a_day_that_is_over_is_dropped(settings, knowledge) -> None:
+    api = FakeBotApi()
+    async with bot_run(settings, knowledge, api, utc(2026, 7, 1, 6)) as application:
+        api.push_text(CHAT, "/daily 08:00")
+        await api.wait_for_sent("sendMessage", chat_id=CHAT)
+        await application.bot_data[SERVICES_KEY].store.claim_day(CHAT, "2026-07-01", time.time())
+    # Back on 2 July at 07:00 UTC: 1 July's tip is not sent late, 2 July's is not due yet.
+    async with bot_run(settings, knowledge, api, utc(2026, 7, 2, 7)) as application:
+        report = tips_feature.runtime(application).last_report
+        assert (report.expired, report.due, report.sent) == (1, 0, 0)
         assert daily_tips(api) == []
 
 
 async def test_many_subscribers_survive_a_restart(settings, knowledge) -> None:
     api = FakeBotApi()
     async with bot_run(settings, knowledge, api, utc(2026, 9, 1, 5)) as application:
-        store = application.bot_data[SERVICES_KEY].store
+        store = application.bot_data[SERVICES_KEY].store.sync
         zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", None]
         for chat_id in range(100, 140):
             store.subscribe(chat_id, "09:00")

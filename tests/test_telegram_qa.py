@@ -203,7 +203,7 @@ async def test_topics_and_did_this_help_buttons_count_per_entry_only(
     api.push_callback(CHAT + 2, f"h:{entry}:d")
     api.push_callback(CHAT + 2, "h:no-such-entry:d")
     await api.wait_for(lambda _c: len(api.sent("answerCallbackQuery")) == 4)
-    store = services_of(app).store
+    store = services_of(app).store.sync
     assert store.answer_vote_counts() == {entry: (1, 2)}
     # Aggregate only: no user or chat id anywhere in the table.
     import sqlite3

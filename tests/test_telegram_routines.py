@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from bot.core.routines import ENDED_TEXT, step_seconds
-from bot.storage import Store
+from bot.storage.sqlite import Database
 from bot.telegram.app import build_application
 from bot.telegram.context import services_of
 from tests.support.recording_request import Call, RecordingRequest, Upload, running_application
@@ -107,7 +107,7 @@ async def test_routine_command_offers_every_routine_as_a_button(app, api, knowle
 async def test_a_six_step_routine_is_two_messages_and_edits_then_how_you_feel(
     app, api, knowledge, settings
 ) -> None:
-    store = services_of(app).store
+    store = services_of(app).store.sync
     # A feedback press for a routine that was never finished here counts nothing.
     api.push_callback(CHAT, "fb:quick-calm:better")
     await api.wait_for(lambda _c: api.sent("answerCallbackQuery"))
@@ -346,7 +346,7 @@ async def test_a_user_who_blocked_the_bot_ends_the_routine(app, api) -> None:
     runs = app.bot_data.routines
     await api.wait_for(lambda _c: CHAT not in runs, timeout=3)
     assert not app.job_queue.get_jobs_by_name(f"routine:{CHAT}")
-    assert services_of(app).store.routine_runs() == []
+    assert services_of(app).store.sync.routine_runs() == []
     await asyncio.sleep(0.4)  # longer than step 2: step 3 would have been tried by now
     tried = [c.method for c in api.calls[blocked_at:] if c.method not in {"getUpdates"}]
     assert tried == ["editMessageMedia"]  # step 2 met the 403 once; nothing was tried after
@@ -367,7 +367,7 @@ async def test_a_restart_mid_routine_ends_it_with_a_short_note(settings, knowled
             if chat == CHAT and "photo" in m
         )
     # The bot is down; the routine's row outlives it.
-    stored = Store.open(settings.data_dir)
+    stored = Database.open(settings.data_dir)
     assert [(r.routine_id, r.message_id) for r in stored.routine_runs()] == [
         ("sleep-wind-down", live_id)
     ]
@@ -386,7 +386,7 @@ async def test_a_restart_mid_routine_ends_it_with_a_short_note(settings, knowled
         assert callback_data(note.params) == ["r:start:sleep-wind-down"]
         [unbuttoned] = [c for c in api.calls[before:] if c.method == "editMessageReplyMarkup"]
         assert int(unbuttoned.params["message_id"]) == live_id
-        assert services_of(second).store.routine_runs() == []
+        assert services_of(second).store.sync.routine_runs() == []
         # The old run's buttons are stale in the new process.
         api.push_callback(CHAT, old[1], message_id=live_id)
         await api.wait_for(lambda _c: ENDED_TEXT in answer_texts(api))

@@ -24,7 +24,7 @@ def clock(app) -> dict[str, datetime]:
 
 
 def store(app):
-    return services_of(app).store
+    return services_of(app).store.sync
 
 
 def tip_texts(app) -> set[str]:

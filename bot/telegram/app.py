@@ -144,7 +144,7 @@ def build_application(
         raise ValueError("a bot token is needed to build the Telegram application")
     from bot.core.companion import Companion
     from bot.pictures.foot_map import FootMapCache
-    from bot.storage import Store
+    from bot.storage import open_store
 
     feature_list = features()
     menu = _menu(feature_list)
@@ -158,7 +158,7 @@ def build_application(
             await feature.post_init(application)
 
     async def post_shutdown(application: BotApplication) -> None:
-        application.bot_data.services.store.close()
+        await application.bot_data.services.store.close()
 
     builder = (
         ApplicationBuilder()
@@ -181,7 +181,7 @@ def build_application(
         settings=settings,
         knowledge=knowledge,
         companion=companion if companion is not None else Companion(knowledge),
-        store=Store.open(settings.data_dir / DB_FILENAME),
+        store=open_store(settings),
         foot_maps=FootMapCache(),
         state={},
     )

@@ -92,6 +92,7 @@ class PacedSender:
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         max_in_flight: int = 16,
+        retry_after_scale: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
@@ -104,6 +105,8 @@ class PacedSender:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_in_flight = max_in_flight
+        # Multiplies the waits a 429 asks for: only BOT_TIME_SCALE (tests, demos) sets it.
+        self.retry_after_scale = retry_after_scale
         self.stats = DeliveryStats()
         self._clock = clock
         self._sleep = sleep
@@ -157,7 +160,7 @@ class PacedSender:
                 result = await send()
             except RetryAfter as exc:
                 self.stats.rate_limited += 1
-                wait = retry_after_seconds(exc)
+                wait = retry_after_seconds(exc) * self.retry_after_scale
                 log.warning("429 for chat %s: waiting %.1f s", chat_id, wait)
                 if wait > self.max_retry_after or attempt >= self.max_attempts:
                     return self._done(Outcome.RETRY_LATER), exc
@@ -190,12 +193,20 @@ class PacedSender:
         return await self.send(lambda: bot.send_message(chat_id, text, **kwargs), chat_id)
 
     async def send_many(
-        self, jobs: Iterable[T], deliver: Callable[[T], Awaitable[Any]]
+        self,
+        jobs: Iterable[T],
+        deliver: Callable[[T], Awaitable[Any]],
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        grace: float = 1.5,
     ) -> list[Any]:
         """Run ``deliver(job)`` for every job, at most ``max_in_flight`` at once.
 
         Exceptions are logged and returned in place of results, never raised, so one
-        failing job cannot stop the others.
+        failing job cannot stop the others. Once ``should_stop()`` is true no job is
+        started; jobs under way get ``grace`` seconds, then are cancelled (``deliver``
+        sees the ``CancelledError`` and can give its work back). Jobs never started
+        have no result.
         """
         queue = iter(enumerate(jobs))
         results: dict[int, Any] = {}
@@ -203,14 +214,38 @@ class PacedSender:
         async def worker() -> None:
             # ``next`` on a shared iterator is safe: workers only switch at awaits.
             for index, job in queue:
+                if should_stop is not None and should_stop():
+                    return
                 try:
                     results[index] = await deliver(job)
                 except Exception as exc:
                     log.exception("delivery job failed")
                     results[index] = exc
 
-        await asyncio.gather(*(worker() for _ in range(self.max_in_flight)))
-        return [results[index] for index in range(len(results))]
+        workers = [asyncio.create_task(worker()) for _ in range(self.max_in_flight)]
+        try:
+            if should_stop is None:
+                await asyncio.gather(*workers)
+            else:
+                await self._watch(workers, should_stop, grace)
+        finally:
+            for task in workers:  # the pass itself was cancelled: take the workers along
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        return [results[index] for index in sorted(results)]
+
+    @staticmethod
+    async def _watch(
+        workers: list[asyncio.Task[None]], should_stop: Callable[[], bool], grace: float
+    ) -> None:
+        pending = set(workers)
+        while pending and not should_stop():
+            _, pending = await asyncio.wait(pending, timeout=0.05)
+        if pending:
+            log.info("stopping: %d sends in flight get %.1f s to finish", len(pending), grace)
+            _, pending = await asyncio.wait(pending, timeout=grace)
+            for task in pending:
+                task.cancel()
 
 
 __all__ = [

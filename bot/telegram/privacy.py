@@ -82,7 +82,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
         await forget(update, context)
     elif payload.action == "yes":
         services = context.services
-        deleted = services.store.forget(chat.id)
+        deleted = await services.store.forget(chat.id)
         services.companion.forget(telegram_key(chat.id))  # the conversation context too
         await _edit(update, FORGOTTEN if deleted else NOTHING_STORED)
     else:

@@ -235,7 +235,7 @@ async def vote_button(update: Update, context: BotContext) -> None:
     if payload.entry not in knowledge.entry_by_id and payload.entry not in knowledge.topics:
         await _answer_quietly(update)
         return
-    context.services.store.record_answer_vote(payload.entry, payload.helped)
+    await context.services.store.record_answer_vote(payload.entry, payload.helped)
     await _answer_quietly(update, THANKS_FOR_VOTE)
     message = query.message
     markup = getattr(message, "reply_markup", None)
@@ -272,7 +272,7 @@ async def answer_stats_command(update: Update, context: BotContext) -> None:
     if user is None or user.id not in services.settings.admin_ids:
         await send_text(context.bot, chat.id, ADMINS_ONLY)
         return
-    counts = services.store.answer_vote_counts()
+    counts = await services.store.answer_vote_counts()
     lines = ["Did this help? Answers by entry (👍 / 👎):"]
     lines += [f"{entry}: {yes} / {no}" for entry, (yes, no) in counts.items()]
     if not counts:

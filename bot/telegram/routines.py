@@ -203,7 +203,7 @@ async def _show_live(context: BotContext, chat_id: int, live: LiveRoutine) -> No
         live.zone = zone
     else:
         await _edit_live(context, chat_id, live, caption, markup)
-    _save(context, chat_id, live)
+    await _save(context, chat_id, live)
 
 
 async def _edit_live(
@@ -239,18 +239,18 @@ async def _edit_live(
             raise
 
 
-def _save(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
-    context.services.store.save_routine_run(
+async def _save(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
+    await context.services.store.save_routine_run(
         RoutineRunRow(chat_id, live.run.routine.id, live.token, live.message_id, live.run.index)
     )
 
 
-def _forget(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
+async def _forget(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
     """Drop the run from memory, the job queue and the database (if it is still current)."""
     if context.bot_data.routines.get(chat_id) is live:
         del context.bot_data.routines[chat_id]
     _cancel_job(context, chat_id)
-    context.services.store.end_routine_run(chat_id, live.token)
+    await context.services.store.end_routine_run(chat_id, live.token)
 
 
 async def _show_current_step(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
@@ -265,7 +265,7 @@ async def _show_current_step(context: BotContext, chat_id: int, live: LiveRoutin
     except Forbidden:
         # The person blocked the bot: nobody is listening any more.
         run.stop()
-        _forget(context, chat_id, live)
+        await _forget(context, chat_id, live)
         return
     except TelegramError as exc:
         # Keep the pace even if one step could not be shown.
@@ -280,7 +280,7 @@ async def _show_current_step(context: BotContext, chat_id: int, live: LiveRoutin
 
 async def _finish(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
     """The last edit: the closing note and "How do you feel?"."""
-    _forget(context, chat_id, live)
+    await _forget(context, chat_id, live)
     routine = live.run.routine
     context.bot_data.feedback_open[chat_id] = routine.id
     text = f"{closing_text(routine)}\n\n{FEEDBACK_QUESTION}"
@@ -296,7 +296,7 @@ async def _finish(context: BotContext, chat_id: int, live: LiveRoutine) -> None:
 async def _end_live(context: BotContext, chat_id: int, live: LiveRoutine, text: str) -> None:
     """Stop a run and leave its live message with ``text`` and no buttons."""
     live.run.stop()
-    _forget(context, chat_id, live)
+    await _forget(context, chat_id, live)
     try:
         await _edit_live(context, chat_id, live, text, None)
     except TelegramError as exc:  # the buttons now answer "ended" anyway
@@ -480,7 +480,7 @@ async def feedback_button(update: Update, context: BotContext) -> None:
         await _answer(update, "Thanks, I already have your answer.")
         return
     del context.bot_data.feedback_open[chat.id]
-    services.store.record_routine_feedback(routine_id, feeling)
+    await services.store.record_routine_feedback(routine_id, feeling)
     await _answer(update, "Thank you!")
     try:
         await query.edit_message_reply_markup(reply_markup=None)
@@ -503,7 +503,7 @@ async def routine_stats_command(update: Update, context: BotContext) -> None:
     if user is None or user.id not in services.settings.admin_ids:
         await send_text(context.bot, chat.id, "Sorry, that command is for the bot's admins.")
         return
-    counts = services.store.routine_feedback_counts()
+    counts = await services.store.routine_feedback_counts()
     lines = ["How people felt after each routine (better / same / worse):"]
     for routine in services.knowledge.routines.values():
         row = counts.get(routine.id, {})
@@ -524,9 +524,9 @@ async def end_interrupted_routines(application: BotApplication) -> int:
     services = application.bot_data.services
     bot = application.bot
     ended = 0
-    for row in services.store.routine_runs():
+    for row in await services.store.routine_runs():
         routine = services.knowledge.routines.get(row.routine_id)
-        services.store.end_routine_run(row.chat_id, row.token)
+        await services.store.end_routine_run(row.chat_id, row.token)
         if routine is None:
             continue
         text = interrupted_text(routine)

@@ -8,21 +8,33 @@ Stop the bot with Ctrl-C (SIGINT) or SIGTERM.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 import re
+import signal
 import sys
+import threading
+from collections.abc import Callable
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
 from bot.config import Settings
 from bot.core.knowledge import Knowledge
+from bot.storage import StorageError
+from bot.storage.lock import InstanceLock
+from bot.telegram import tips
 from bot.telegram.app import build_application
+from bot.telegram.webhook import run_webhook
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_NO_TOKEN = 2
+STOP_DEADLINE = 4.5  # seconds from SIGTERM to exit, at most (supervisors allow 5-10 s)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Only what the handlers use: Telegram then does not even send the rest.
 ALLOWED_UPDATES = [
@@ -92,36 +104,74 @@ def setup_logging(token: str | None, level: str | int = "INFO") -> None:
     install_redaction(token)
 
 
+class SecretFilter(logging.Filter):
+    """Hides one more secret (the webhook's) in records already redacted of the token.
+
+    python-telegram-bot logs every request's parameters at DEBUG, ``setWebhook``'s
+    ``secret_token`` included.
+    """
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record in place; never drops it."""
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, REDACTED), None
+        if record.exc_text and self.secret in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.secret, REDACTED)
+        return True
+
+
 def run(settings: Settings, knowledge: Knowledge) -> int:
     """Run the bot until SIGINT/SIGTERM; returns the exit status."""
     setup_logging(settings.token, settings.log_level)
+    if settings.webhook_secret:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(SecretFilter(settings.webhook_secret))
     if not settings.token:
         print(NO_TOKEN_MESSAGE, file=sys.stderr)
         return EXIT_NO_TOKEN
-    unbuilt = [
-        name
-        for name, value in (
-            ("BOT_WEBHOOK_URL", settings.webhook_url),
-            ("DATABASE_URL", settings.database_url),
-        )
-        if value
-    ]
-    if unbuilt:
-        # Refuse rather than silently fall back to polling on SQLite: an operator who
-        # set these expects shared state and webhooks, and would lose data otherwise.
-        print(
-            f"{', '.join(unbuilt)}: not supported by this version yet; unset it to run with"
-            " long polling on SQLite",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
-    application = build_application(settings, knowledge)
-    log.info("starting: %s", settings)
     try:
-        application.run_polling(
-            allowed_updates=ALLOWED_UPDATES,
-            close_loop=False,
-        )
+        # Not with a shared PostgreSQL database and several workers (webhook mode).
+        instance = InstanceLock.acquire(settings.data_dir) if not settings.webhook_url else None
+        application = build_application(settings, knowledge)
+    except StorageError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    log.info("starting: %s", settings)
+    log.info("storage: %s", application.bot_data.services.store.description)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        if settings.webhook_url and settings.webhook_secret:
+            stop = asyncio.Event()
+            _install_stop_signals(loop, application, stop.set)
+            loop.run_until_complete(
+                run_webhook(
+                    application,
+                    settings.webhook_url,
+                    settings.webhook_secret,
+                    settings.webhook_listen,
+                    ALLOWED_UPDATES,
+                    stop,
+                )
+            )
+        else:
+            _install_stop_signals(loop, application, _raise_system_exit)
+            application.run_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                close_loop=False,
+                stop_signals=None,  # ours, installed above
+            )
+    except OSError as exc:  # the webhook's port is taken or not ours to bind
+        log.error("cannot listen on %s:%d: %s", *settings.webhook_listen, exc)
+        return EXIT_FAILED
+    except StorageError as exc:  # e.g. the database failed during start-up work
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except InvalidToken:
         log.error("Telegram rejected the token: check TELEGRAM_BOT_TOKEN")
         return EXIT_FAILED
@@ -131,8 +181,54 @@ def run(settings: Settings, knowledge: Knowledge) -> int:
     except TelegramError as exc:
         log.error("the bot stopped on an error: %s", exc)
         return EXIT_FAILED
+    finally:
+        loop.close()
+        if instance is not None:
+            instance.release()
     log.info("stopped")
     return EXIT_OK
+
+
+def _raise_system_exit() -> None:
+    raise SystemExit  # what PTB's own handler does: run_polling then shuts down
+
+
+def _install_stop_signals(
+    loop: asyncio.AbstractEventLoop, application: Application, stop: Callable[[], None]
+) -> None:
+    """SIGINT/SIGTERM: stop daily-tip sends at once, then ``stop()`` the Application.
+
+    A watchdog makes the stop bounded whatever is still running (``STOP_DEADLINE``): the
+    outbox makes a hard exit safe, since unconfirmed tips are sent again at the next start.
+    """
+
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if received:  # a second signal must not abort the shutdown under way
+            log.info("received %s again: still stopping", signal.Signals(signum).name)
+            return
+        received.append(signum)
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        tips.request_stop(application)
+        watchdog = threading.Timer(STOP_DEADLINE, _hard_exit)
+        watchdog.daemon = True
+        watchdog.start()
+        stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sig, on_signal, sig)
+
+
+def _hard_exit() -> None:
+    log.error(
+        "the bot did not stop within %.0f s: exiting now (unconfirmed daily tips are sent at"
+        " the next start)",
+        STOP_DEADLINE,
+    )
+    logging.shutdown()
+    os._exit(EXIT_FAILED)
 
 
 __all__ = ["ALLOWED_UPDATES", "RedactingFilter", "install_redaction", "redact", "run"]

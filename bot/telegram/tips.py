@@ -34,7 +34,9 @@ passed, with no tip sent yet today, makes today's tip due at the next pass.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -73,11 +75,16 @@ from bot.core.tips import (
     tip_at,
     zone,
 )
-from bot.storage import Store, Subscription
+from bot.storage import Claim, Store, Subscription
 from bot.telegram import callbacks
 from bot.telegram.callbacks import ForgetAction, SettingsAction, TipAction, ZonePick
 from bot.telegram.context import BotContext
-from bot.telegram.delivery import Outcome, OutcomeCounts, PacedSender
+from bot.telegram.delivery import (
+    TELEGRAM_PER_CHAT_INTERVAL,
+    Outcome,
+    OutcomeCounts,
+    PacedSender,
+)
 from bot.telegram.feature import Feature, TopicExtra
 from bot.telegram.formatting import PARSE_MODE, escape
 from bot.telegram.requester import pressed_by_requester, requester_of
@@ -92,6 +99,7 @@ DISPATCH_INTERVAL = 30.0  # seconds between two passes; a tip is at most this la
 # Below Telegram's ~30/s so that replies to people chatting during a big morning
 # batch still fit within the bot's overall limit.
 DAILY_TIPS_RATE = 25.0
+STOP_GRACE = 1.5  # seconds sends in flight may take to finish once the bot stops
 TIME_PRESETS = ("07:00", "09:00", "12:00", "18:00", "21:00")
 COMMON_ZONES = (
     "Europe/London",
@@ -139,17 +147,34 @@ class DispatchReport(OutcomeCounts):
 
     due: int = 0
     already_claimed: int = 0
+    resent: int = 0  # claims left unconfirmed by a stopped process, sent again
+    expired: int = 0  # such claims whose local day is over: dropped, not sent late
+    released: int = 0  # claims given back because the bot was stopping
     busy: bool = False  # another pass was still running; this one did nothing
+
+
+def paced_sender(time_scale: float = 1.0) -> PacedSender:
+    """The daily-tip sender; ``BOT_TIME_SCALE`` below 1 speeds its pacing up (tests, demos)."""
+    scale = time_scale if time_scale > 0 else 1.0
+    return PacedSender(
+        rate=DAILY_TIPS_RATE / scale,
+        per_chat_interval=TELEGRAM_PER_CHAT_INTERVAL * scale,
+        backoff=0.5 * scale,
+        retry_after_scale=scale,
+    )
 
 
 @dataclass
 class TipsRuntime:
     """The feature's runtime state; tests swap ``clock`` and ``sender``."""
 
-    sender: PacedSender = field(default_factory=lambda: PacedSender(rate=DAILY_TIPS_RATE))
+    sender: PacedSender = field(default_factory=paced_sender)
     clock: Callable[[], datetime] = _utcnow
     interval: float = DISPATCH_INTERVAL
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set on SIGTERM/SIGINT (``request_stop``); a pass also stops when the Application does.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    stop_grace: float = STOP_GRACE
     passes: int = 0
     last_report: DispatchReport | None = None
 
@@ -159,9 +184,14 @@ def runtime(application: Application) -> TipsRuntime:
     services: Services = application.bot_data[SERVICES_KEY]
     state = services.state.get(STATE_KEY)
     if not isinstance(state, TipsRuntime):
-        state = TipsRuntime()
+        state = TipsRuntime(sender=paced_sender(services.settings.time_scale))
         services.state[STATE_KEY] = state
     return state
+
+
+def request_stop(application: Application) -> None:
+    """Stop the daily tips: no new sends; those in flight get ``stop_grace`` seconds."""
+    runtime(application).stopping.set()
 
 
 def _now(context: BotContext) -> datetime:
@@ -312,10 +342,11 @@ async def _subscribe(
     """
     services = context.services
     now = _now(context)
-    sub = services.store.subscribe(chat_id, daily_time)
+    store = services.store
+    sub = await store.subscribe(chat_id, daily_time)
     day = due_date(sub.timezone, sub.daily_time, sub.last_sent, now)
-    claim = services.store.claim_day(chat_id, day.isoformat()) if day is not None else None
-    sub = services.store.get(chat_id) or sub
+    claim = await store.claim_day(chat_id, day.isoformat(), time.time()) if day else None
+    sub = await store.get(chat_id) or sub
     if confirm is None:
         markup = None
         if not sub.timezone:
@@ -326,21 +357,22 @@ async def _subscribe(
         await send_text(context.bot, chat_id, text, markup)
     else:
         await confirm(sub, claim is not None)
-    if claim is not None and day is not None:
-        previous, position = claim
-        text = daily_tip_text(tip_at(services.knowledge.tips, chat_id, position).text)
-        if not await send_text(context.bot, chat_id, text, tip_keyboard(True)):
-            services.store.release_day(chat_id, day.isoformat(), previous)
+    if claim is not None:
+        text = daily_tip_text(tip_at(services.knowledge.tips, chat_id, claim.position).text)
+        if await send_text(context.bot, chat_id, text, tip_keyboard(True)):
+            await store.confirm_sent(chat_id, claim.local_date, time.time())
+        else:
+            await store.release_day(chat_id, claim.local_date)
     return sub
 
 
-def _next_tip(services: Services, chat_id: int) -> str:
-    position = services.store.take_tip_position(chat_id)
+async def _next_tip(services: Services, chat_id: int) -> str:
+    position = await services.store.take_tip_position(chat_id)
     return tip_at(services.knowledge.tips, chat_id, position).text
 
 
-def _is_subscribed(store: Store, chat_id: int) -> bool:
-    sub = store.get(chat_id)
+async def _is_subscribed(store: Store, chat_id: int) -> bool:
+    sub = await store.get(chat_id)
     return bool(sub and sub.subscribed)
 
 
@@ -363,8 +395,8 @@ async def tip(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     services = context.services
-    text = _next_tip(services, chat.id)
-    markup = tip_keyboard(_is_subscribed(services.store, chat.id))
+    text = await _next_tip(services, chat.id)
+    markup = tip_keyboard(await _is_subscribed(services.store, chat.id))
     await send_text(context.bot, chat.id, f"💡 {text}", markup)
 
 
@@ -403,7 +435,7 @@ async def _send_unsubscribed(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    if context.services.store.unsubscribe(chat.id):
+    if await context.services.store.unsubscribe(chat.id):
         text = "Daily tips are off. /daily turns them back on."
     else:
         text = "Daily tips were not on. /daily turns them on."
@@ -418,7 +450,7 @@ async def timezone(update: Update, context: BotContext) -> None:
     store = context.services.store
     query = " ".join(context.args or []).strip()
     if not query:
-        sub = store.get(chat.id)
+        sub = await store.get(chat.id)
         current = sub.timezone if sub and sub.timezone else "not set (UTC is used)"
         text = f"{TIMEZONE_USAGE}\nYour time zone: {current}"
         await send_text(context.bot, chat.id, text, zones_keyboard(requester_of(update)))
@@ -440,11 +472,11 @@ async def timezone(update: Update, context: BotContext) -> None:
             text = f"I don't know the time zone <i>{escape(query)}</i>.\n{escape(TIMEZONE_USAGE)}"
             await send_text(context.bot, chat.id, text, parse_mode=PARSE_MODE)
         return
-    await send_text(context.bot, chat.id, _set_zone(store, chat.id, name, _now(context)))
+    await send_text(context.bot, chat.id, await _set_zone(store, chat.id, name, _now(context)))
 
 
-def _set_zone(store: Store, chat_id: int, name: str, now: datetime) -> str:
-    sub = store.set_timezone(chat_id, name)
+async def _set_zone(store: Store, chat_id: int, name: str, now: datetime) -> str:
+    sub = await store.set_timezone(chat_id, name)
     local = now.astimezone(zone(name))
     text = f"Time zone set to {name}. It is {local:%H:%M} there now."
     if sub.subscribed:
@@ -459,7 +491,7 @@ async def settings(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    sub = context.services.store.get(chat.id)
+    sub = await context.services.store.get(chat.id)
     text = settings_text(sub, _now(context))
     await send_text(context.bot, chat.id, text, settings_keyboard(sub, requester_of(update)))
 
@@ -480,8 +512,8 @@ async def tip_button(update: Update, context: BotContext) -> None:
         await _subscribe(context, chat.id, update=update)
         return
     await query.answer()
-    text = _next_tip(services, chat.id)
-    markup = tip_keyboard(_is_subscribed(services.store, chat.id))
+    text = await _next_tip(services, chat.id)
+    markup = tip_keyboard(await _is_subscribed(services.store, chat.id))
     await send_text(context.bot, chat.id, f"💡 {text}", markup)
 
 
@@ -511,16 +543,16 @@ async def settings_button(update: Update, context: BotContext) -> None:
         await _subscribe(context, chat.id, confirm=show)
         return
     elif payload.action == "off":
-        store.unsubscribe(chat.id)
+        await store.unsubscribe(chat.id)
         note = "Daily tips are off"
     elif payload.action == "t" and (daily_time := parse_daily_time(payload.time)):
-        store.set_time(chat.id, daily_time)
+        await store.set_time(chat.id, daily_time)
         note = f"Time set to {daily_time}"
     else:
         await query.answer("That button is out of date.")
         return
     await query.answer(note)
-    sub = store.get(chat.id)
+    sub = await store.get(chat.id)
     await _edit(update, settings_text(sub, now), settings_keyboard(sub, requester))
 
 
@@ -542,7 +574,8 @@ async def timezone_button(update: Update, context: BotContext) -> None:
         await query.answer("That button is out of date.")
         return
     await query.answer(f"Time zone: {name}")
-    await _edit(update, _set_zone(context.services.store, chat.id, name, _now(context)))
+    text = await _set_zone(context.services.store, chat.id, name, _now(context))
+    await _edit(update, text)
 
 
 async def _ask_other_zone(update: Update, context: BotContext) -> None:
@@ -568,7 +601,7 @@ async def location_shared(update: Update, context: BotContext) -> None:
     if name is None:
         await send_text(context.bot, chat.id, NO_ZONE_THERE, ReplyKeyboardRemove())
         return
-    text = _set_zone(context.services.store, chat.id, name, _now(context))
+    text = await _set_zone(context.services.store, chat.id, name, _now(context))
     await send_text(context.bot, chat.id, text, ReplyKeyboardRemove())
 
 
@@ -617,7 +650,7 @@ async def bot_blocked(update: Update, context: BotContext) -> None:
     if member is None:
         return
     gone = member.new_chat_member.status in {ChatMember.BANNED, ChatMember.LEFT}
-    if gone and context.services.store.unsubscribe(member.chat.id):
+    if gone and await context.services.store.mark_blocked(member.chat.id, time.time()):
         log.info("chat %s blocked or removed the bot: unsubscribed", member.chat.id)
 
 
@@ -627,7 +660,13 @@ async def bot_blocked(update: Update, context: BotContext) -> None:
 async def dispatch_due_tips(
     application: Application, now: datetime | None = None
 ) -> DispatchReport:
-    """Send every tip that is due at ``now`` (default: the runtime's clock); one pass."""
+    """Send every tip that is due at ``now`` (default: the runtime's clock); one pass.
+
+    First the claims a stopped process left unconfirmed (the outbox), then everyone due.
+    Each send is confirmed in the database as soon as the Bot API accepted it. When the
+    bot stops, the pass takes no new chat, and sends still in flight after
+    ``stop_grace`` seconds are cancelled and their claims released for the next start.
+    """
     state = runtime(application)
     if state.lock.locked():
         return DispatchReport(busy=True)
@@ -635,41 +674,78 @@ async def dispatch_due_tips(
         services: Services = application.bot_data[SERVICES_KEY]
         store = services.store
         now = now or state.clock()
-        due: list[tuple[int, date]] = []
-        for sub in store.subscribers():
+        wall = time.time()
+        purged = await store.purge_blocked(wall)
+        if purged:
+            log.info("deleted %d chats that blocked the bot 30 days ago or more", purged)
+        subscribers = {sub.chat_id: sub for sub in await store.subscribers()}
+        report = DispatchReport()
+        jobs: list[Claim | tuple[int, date]] = []
+        for claim in await store.unconfirmed_claims(wall):
+            sub = subscribers.get(claim.chat_id)
+            if sub is None or claim.local_date != _today(sub, now):
+                await store.finish_claim(claim.chat_id, claim.local_date, "expired", wall)
+                report.expired += 1
+            else:
+                jobs.append(claim)
+        report.resent = len(jobs)
+        for sub in subscribers.values():
             try:
                 day = _due(sub, now)
             except ValueError:  # a damaged row must not stop everyone else's tips
                 log.exception("cannot schedule chat %s", sub.chat_id)
                 continue
             if day is not None:
-                due.append((sub.chat_id, day))
-        report = DispatchReport(due=len(due))
+                jobs.append((sub.chat_id, day))
+        report.due = len(jobs)
+        started_running = application.running
 
-        async def deliver(item: tuple[int, date]) -> None:
-            chat_id, day = item
-            claim = store.claim_day(chat_id, day.isoformat())
+        def stopping() -> bool:
+            return state.stopping.is_set() or (started_running and not application.running)
+
+        async def deliver(job: Claim | tuple[int, date]) -> None:
+            if isinstance(job, Claim):
+                claim: Claim | None = job
+            else:
+                claim = await store.claim_day(job[0], job[1].isoformat(), time.time())
             if claim is None:
                 report.already_claimed += 1
                 return
-            previous, position = claim
-            text = daily_tip_text(tip_at(services.knowledge.tips, chat_id, position).text)
-            outcome, _ = await state.sender.send_message(
-                application.bot, chat_id, text, reply_markup=tip_keyboard(True)
-            )
-            report.count(outcome)
-            if outcome is Outcome.GONE:
-                store.unsubscribe(chat_id)
+            chat_id = claim.chat_id
+            text = daily_tip_text(tip_at(services.knowledge.tips, chat_id, claim.position).text)
+            try:
+                outcome, _ = await state.sender.send_message(
+                    application.bot, chat_id, text, reply_markup=tip_keyboard(True)
+                )
+            except asyncio.CancelledError:
+                # Stopping: the next start sends it (it may have arrived: a duplicate).
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(store.release_day(chat_id, claim.local_date), 1.0)
+                report.released += 1
+                raise
+            # Confirm first, count after: the confirmation is what prevents a resend.
+            if outcome is Outcome.SENT:
+                await store.confirm_sent(chat_id, claim.local_date, time.time())
+            elif outcome is Outcome.GONE:
+                await store.finish_claim(chat_id, claim.local_date, "gone", time.time())
+                await store.mark_blocked(chat_id, time.time())
                 log.info("chat %s blocked the bot or is gone: unsubscribed", chat_id)
-            elif outcome is Outcome.RETRY_LATER:
-                store.release_day(chat_id, day.isoformat(), previous)
+            elif outcome is Outcome.FAILED:
+                await store.finish_claim(chat_id, claim.local_date, "failed", time.time())
+            else:
+                await store.release_day(chat_id, claim.local_date)
+            report.count(outcome)
 
-        await state.sender.send_many(due, deliver)
+        await state.sender.send_many(jobs, deliver, should_stop=stopping, grace=state.stop_grace)
         state.passes += 1
         state.last_report = report
-        if report.due:
+        if report.due or report.expired:
             log.info("daily tips: %s", report)
         return report
+
+
+def _today(sub: Subscription, now: datetime) -> str:
+    return now.astimezone(zone(sub.timezone)).date().isoformat()
 
 
 def _due(sub: Subscription, now: datetime) -> date | None:
@@ -703,7 +779,7 @@ async def post_init(application: Application) -> None:
         job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     services: Services = application.bot_data[SERVICES_KEY]
-    log.info("daily tips: %d subscribers", services.store.subscriber_count())
+    log.info("daily tips: %d subscribers", await services.store.subscriber_count())
 
 
 # -- the feature contract --------------------------------------------------------------------
@@ -758,7 +834,9 @@ __all__ = [
     "TipsFeature",
     "TipsRuntime",
     "dispatch_due_tips",
+    "paced_sender",
     "post_init",
+    "request_stop",
     "runtime",
     "subscribe_and_confirm",
 ]

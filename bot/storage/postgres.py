@@ -1,0 +1,516 @@
+"""The shared backend: PostgreSQL when ``DATABASE_URL`` is set (psycopg 3, async pool).
+
+The same tables and meaning as the SQLite backend (see ``bot.storage.sqlite``), in
+PostgreSQL's dialect. Migrations run once at start-up, synchronously, under an advisory
+lock, so several workers starting together migrate exactly once; the table
+``schema_version`` plays the part of SQLite's ``PRAGMA user_version``. A database at a
+newer version than this bot knows is refused.
+
+Calls go through an ``AsyncConnectionPool`` opened on first use in the running event
+loop; no call blocks the loop. Each connection has a short ``lock_timeout`` and a
+``statement_timeout``, so a locked row or a stuck server fails one call with a logged
+``StorageError`` instead of holding a handler for long. The password never reaches a log:
+``description`` drops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import AsyncConnectionPool
+
+from bot.storage.base import (
+    BLOCKED_RETENTION_SECONDS,
+    CLAIM_MAX_AGE_SECONDS,
+    OUTBOX_RETENTION_SECONDS,
+    Claim,
+    RoutineRunRow,
+    StorageError,
+    Subscription,
+)
+from bot.storage.sqlite import FINISHED_STATES, _subscription
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5  # seconds
+# Per connection: a row lock held elsewhere fails the call after 2 s, any statement after 10 s.
+SESSION_OPTIONS = "-c lock_timeout=2000 -c statement_timeout=10000"
+POOL_MAX = 8
+MIGRATION_LOCK = 0x7265666C  # advisory lock key for migrations ("refl")
+
+# The same steps as SQLite's MIGRATIONS, in PostgreSQL's dialect; append, never edit.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: daily-tip subscriptions and tip positions.
+    """
+    CREATE TABLE users (
+        chat_id      BIGINT  PRIMARY KEY,
+        timezone     TEXT,
+        daily_time   TEXT    NOT NULL DEFAULT '09:00',
+        subscribed   BOOLEAN NOT NULL DEFAULT FALSE,
+        last_sent    TEXT,
+        tip_position INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX users_subscribed ON users (subscribed) WHERE subscribed;
+    """,
+    # 2: aggregate routine feedback (how people felt after a routine), no user id.
+    """
+    CREATE TABLE routine_feedback (
+        routine_id TEXT    NOT NULL,
+        feeling    TEXT    NOT NULL,
+        count      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (routine_id, feeling)
+    );
+    """,
+    # 3: the daily-tip outbox, and when a chat blocked the bot (unix seconds).
+    """
+    ALTER TABLE users ADD COLUMN blocked_at DOUBLE PRECISION;
+    CREATE TABLE tip_outbox (
+        chat_id    BIGINT           NOT NULL,
+        local_date TEXT             NOT NULL,
+        position   INTEGER          NOT NULL,
+        previous   TEXT,
+        state      TEXT             NOT NULL DEFAULT 'claimed',
+        claimed_at DOUBLE PRECISION NOT NULL,
+        done_at    DOUBLE PRECISION,
+        PRIMARY KEY (chat_id, local_date)
+    );
+    CREATE INDEX tip_outbox_claimed ON tip_outbox (claimed_at) WHERE state = 'claimed';
+    CREATE INDEX users_blocked ON users (blocked_at) WHERE blocked_at IS NOT NULL;
+    """,
+    # 4: the live routine message per chat and aggregate "Did this help?" votes.
+    """
+    CREATE TABLE routine_runs (
+        chat_id    BIGINT  PRIMARY KEY,
+        routine_id TEXT    NOT NULL,
+        token      TEXT    NOT NULL,
+        message_id BIGINT,
+        step       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE answer_feedback (
+        entry_id TEXT    NOT NULL,
+        helpful  BOOLEAN NOT NULL,
+        count    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (entry_id, helpful)
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_USER_COLUMNS = "chat_id, timezone, daily_time, subscribed, last_sent, tip_position"
+_SETTABLE = frozenset({"daily_time", "timezone", "subscribed"})
+
+
+def safe_description(url: str) -> str:
+    """``postgresql://user@host:port/db`` without the password (for logs and errors)."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.Error:
+        return "postgresql://(unparsable URL)"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
+
+
+def _one_line(exc: BaseException, url: str | None = None) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if url:
+        parts = conninfo_to_dict(url)
+        password = parts.get("password")
+        if password:
+            text = text.replace(str(password), "<redacted>")
+    return text
+
+
+def migrate(connection: psycopg.Connection[Any]) -> int:
+    """Apply every migration the database lacks; return the version it started at."""
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = connection.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            connection.execute("INSERT INTO schema_version VALUES (0)")
+            start = 0
+        else:
+            start = int(row[0])
+        if start > SCHEMA_VERSION:
+            raise StorageError(
+                f"the database is at schema version {start}, this bot knows up to"
+                f" {SCHEMA_VERSION}: use a newer bot or another DATABASE_URL"
+            )
+        for version in range(start, SCHEMA_VERSION):
+            # One transaction for all: PostgreSQL's DDL is transactional, so a failed
+            # step leaves the database exactly where it was.
+            connection.execute(MIGRATIONS[version].encode())
+            connection.execute("UPDATE schema_version SET version = %s", (version + 1,))
+    return start
+
+
+class PostgresStore:
+    """The async ``Store`` over a PostgreSQL database shared by every bot process."""
+
+    def __init__(self, url: str, *, pool_max: int = POOL_MAX) -> None:
+        """Connect once and migrate now (start-up errors surface here, as ``StorageError``)."""
+        self.url = url
+        self._pool_max = pool_max
+        self._pool: AsyncConnectionPool | None = None
+        self._opening = asyncio.Lock()
+        self._closed = False
+        try:
+            with psycopg.connect(
+                url, connect_timeout=CONNECT_TIMEOUT, options=SESSION_OPTIONS, autocommit=True
+            ) as connection:
+                migrate(connection)
+        except StorageError:
+            raise
+        except psycopg.Error as exc:
+            raise StorageError(
+                f"cannot use the database {self.description}: {_one_line(exc, url)}"
+            ) from exc
+
+    @property
+    def description(self) -> str:
+        return safe_description(self.url)
+
+    async def _get_pool(self) -> AsyncConnectionPool:
+        if self._closed:
+            raise StorageError("the database is closed")
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    pool = AsyncConnectionPool(
+                        self.url,
+                        min_size=1,
+                        max_size=self._pool_max,
+                        kwargs={"options": SESSION_OPTIONS, "connect_timeout": CONNECT_TIMEOUT},
+                        open=False,
+                        timeout=CONNECT_TIMEOUT,
+                    )
+                    await pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+                    self._pool = pool
+        return self._pool
+
+    async def _run(self, name: str, *statements: tuple[Any, Sequence[Any]]) -> list[Any]:
+        """Run statements in one transaction; the rows of each (None without a result)."""
+        try:
+            pool = await self._get_pool()
+            async with pool.connection() as connection, connection.transaction():
+                results: list[Any] = []
+                for query, params in statements:
+                    cursor = await connection.execute(query, params)
+                    results.append(await cursor.fetchall() if cursor.description else None)
+                    results.append(cursor.rowcount)
+                return results
+        except psycopg.Error as exc:
+            # Never the parameters: they may be people's settings.
+            log.error("storage: %s failed: %s", name, _one_line(exc, self.url))
+            raise StorageError(f"{name}: {_one_line(exc, self.url)}") from exc
+        except TimeoutError as exc:  # the pool could not hand out a connection in time
+            log.error("storage: %s failed: no database connection in time", name)
+            raise StorageError(f"{name}: no database connection in time") from exc
+
+    async def _rows(self, name: str, query: Any, *params: Any) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = (await self._run(name, (query, params)))[0]
+        return rows
+
+    async def _count(self, name: str, query: Any, *params: Any) -> int:
+        return int((await self._run(name, (query, params)))[1])
+
+    async def close(self) -> None:
+        """Close the pool (waiting for the calls under way)."""
+        self._closed = True
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def schema_version(self) -> int:
+        rows = await self._rows("schema_version", "SELECT version FROM schema_version")
+        return int(rows[0][0])
+
+    # -- subscriptions --------------------------------------------------------------
+
+    async def get(self, chat_id: int) -> Subscription | None:
+        rows = await self._rows(
+            "get", f"SELECT {_USER_COLUMNS} FROM users WHERE chat_id = %s", chat_id
+        )
+        return _subscription(rows[0]) if rows else None
+
+    async def _upsert(self, name: str, chat_id: int, values: dict[str, Any]) -> Subscription:
+        assert values and set(values) <= _SETTABLE
+        columns = list(values)
+        query = sql.SQL(
+            "INSERT INTO users (chat_id, {cols}) VALUES (%s, {marks})"
+            " ON CONFLICT (chat_id) DO UPDATE SET {sets}, blocked_at = NULL"
+            " RETURNING " + _USER_COLUMNS
+        ).format(
+            cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            marks=sql.SQL(", ").join(sql.Placeholder() for _ in columns),
+            sets=sql.SQL(", ").join(
+                sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in columns
+            ),
+        )
+        rows = await self._rows(name, query, chat_id, *values.values())
+        return _subscription(rows[0])
+
+    async def subscribe(self, chat_id: int, daily_time: str | None = None) -> Subscription:
+        values: dict[str, Any] = {"subscribed": True}
+        if daily_time is not None:
+            values["daily_time"] = daily_time
+        return await self._upsert("subscribe", chat_id, values)
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        return (
+            await self._count(
+                "unsubscribe",
+                "UPDATE users SET subscribed = FALSE WHERE chat_id = %s AND subscribed",
+                chat_id,
+            )
+            > 0
+        )
+
+    async def set_time(self, chat_id: int, daily_time: str) -> Subscription:
+        return await self._upsert("set_time", chat_id, {"daily_time": daily_time})
+
+    async def set_timezone(self, chat_id: int, timezone: str) -> Subscription:
+        return await self._upsert("set_timezone", chat_id, {"timezone": timezone})
+
+    async def forget(self, chat_id: int) -> bool:
+        results = await self._run(
+            "forget",
+            ("DELETE FROM users WHERE chat_id = %s", (chat_id,)),
+            ("DELETE FROM tip_outbox WHERE chat_id = %s", (chat_id,)),
+            ("DELETE FROM routine_runs WHERE chat_id = %s", (chat_id,)),
+        )
+        return int(results[1]) + int(results[5]) > 0
+
+    async def subscribers(self) -> list[Subscription]:
+        rows = await self._rows(
+            "subscribers",
+            f"SELECT {_USER_COLUMNS} FROM users WHERE subscribed ORDER BY chat_id",
+        )
+        return [_subscription(row) for row in rows]
+
+    async def subscriber_count(self) -> int:
+        rows = await self._rows("subscriber_count", "SELECT COUNT(*) FROM users WHERE subscribed")
+        return int(rows[0][0])
+
+    async def mark_blocked(self, chat_id: int, now: float) -> bool:
+        return (
+            await self._count(
+                "mark_blocked",
+                "UPDATE users SET subscribed = FALSE, blocked_at = COALESCE(blocked_at, %s)"
+                " WHERE chat_id = %s",
+                now,
+                chat_id,
+            )
+            > 0
+        )
+
+    async def purge_blocked(self, now: float) -> int:
+        cutoff = now - BLOCKED_RETENTION_SECONDS
+        results = await self._run(
+            "purge_blocked",
+            (
+                "DELETE FROM tip_outbox WHERE chat_id IN"
+                " (SELECT chat_id FROM users WHERE blocked_at <= %s)",
+                (cutoff,),
+            ),
+            ("DELETE FROM users WHERE blocked_at <= %s", (cutoff,)),
+            (
+                "DELETE FROM tip_outbox WHERE state <> 'claimed' AND claimed_at <= %s",
+                (now - OUTBOX_RETENTION_SECONDS,),
+            ),
+        )
+        return int(results[3])
+
+    # -- tips and the outbox ---------------------------------------------------------------
+
+    async def take_tip_position(self, chat_id: int) -> int:
+        rows = await self._rows(
+            "take_tip_position",
+            "INSERT INTO users (chat_id, tip_position) VALUES (%s, 1)"
+            " ON CONFLICT (chat_id) DO UPDATE SET tip_position = users.tip_position + 1"
+            " RETURNING tip_position - 1",
+            chat_id,
+        )
+        return int(rows[0][0])
+
+    async def claim_day(self, chat_id: int, local_date: str, now: float) -> Claim | None:
+        # FOR UPDATE: a second claimer waits for the first, then sees the new last_sent
+        # and matches nothing (READ COMMITTED re-checks the row), in any process.
+        results = await self._run(
+            "claim_day",
+            (
+                "WITH old AS (SELECT chat_id, last_sent FROM users WHERE chat_id = %s"
+                ' AND subscribed AND (last_sent IS NULL OR last_sent < %s COLLATE "C") FOR UPDATE),'
+                " claimed AS (UPDATE users u SET last_sent = %s,"
+                " tip_position = u.tip_position + 1 FROM old WHERE u.chat_id = old.chat_id"
+                " RETURNING u.tip_position - 1 AS position, old.last_sent AS previous)"
+                " INSERT INTO tip_outbox (chat_id, local_date, position, previous, state,"
+                " claimed_at) SELECT %s, %s, position, previous, 'claimed', %s FROM claimed"
+                " ON CONFLICT (chat_id, local_date) DO UPDATE SET position = EXCLUDED.position,"
+                " previous = EXCLUDED.previous, state = 'claimed',"
+                " claimed_at = EXCLUDED.claimed_at, done_at = NULL"
+                " RETURNING position, previous",
+                (chat_id, local_date, local_date, chat_id, local_date, now),
+            ),
+        )
+        rows = results[0]
+        if not rows:
+            return None
+        return Claim(chat_id, local_date, int(rows[0][0]), rows[0][1])
+
+    async def confirm_sent(self, chat_id: int, local_date: str, now: float) -> None:
+        await self.finish_claim(chat_id, local_date, "sent", now)
+
+    async def finish_claim(self, chat_id: int, local_date: str, state: str, now: float) -> None:
+        if state not in FINISHED_STATES:
+            raise ValueError(f"not a final outbox state: {state!r}")
+        await self._run(
+            "finish_claim",
+            (
+                "UPDATE tip_outbox SET state = %s, done_at = %s"
+                " WHERE chat_id = %s AND local_date = %s",
+                (state, now, chat_id, local_date),
+            ),
+        )
+
+    async def release_day(self, chat_id: int, local_date: str) -> bool:
+        results = await self._run(
+            "release_day",
+            (
+                "WITH gone AS (DELETE FROM tip_outbox WHERE chat_id = %s AND local_date = %s"
+                " AND state = 'claimed' RETURNING chat_id, previous)"
+                " UPDATE users u SET last_sent = gone.previous FROM gone"
+                " WHERE u.chat_id = gone.chat_id AND u.last_sent = %s",
+                (chat_id, local_date, local_date),
+            ),
+        )
+        return int(results[1]) > 0
+
+    async def unconfirmed_claims(self, now: float) -> list[Claim]:
+        results = await self._run(
+            "unconfirmed_claims",
+            (
+                "UPDATE tip_outbox SET state = 'expired', done_at = %s"
+                " WHERE state = 'claimed' AND claimed_at < %s",
+                (now, now - CLAIM_MAX_AGE_SECONDS),
+            ),
+            (
+                "SELECT o.chat_id, o.local_date, o.position, o.previous,"
+                " COALESCE(u.subscribed, FALSE)"
+                " FROM tip_outbox o LEFT JOIN users u ON u.chat_id = o.chat_id"
+                " WHERE o.state = 'claimed' ORDER BY o.claimed_at, o.chat_id",
+                (),
+            ),
+        )
+        rows = results[2]
+        claims = [Claim(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows if r[4]]
+        for row in rows:
+            if not row[4]:
+                await self.release_day(int(row[0]), str(row[1]))
+        return claims
+
+    async def outbox_counts(self) -> dict[str, int]:
+        rows = await self._rows(
+            "outbox_counts", "SELECT state, COUNT(*) FROM tip_outbox GROUP BY state"
+        )
+        return {str(state): int(count) for state, count in rows}
+
+    # -- routine feedback (aggregate only) --------------------------------------------
+
+    async def record_routine_feedback(self, routine_id: str, feeling: str) -> None:
+        await self._run(
+            "record_routine_feedback",
+            (
+                "INSERT INTO routine_feedback (routine_id, feeling, count) VALUES (%s, %s, 1)"
+                " ON CONFLICT (routine_id, feeling)"
+                " DO UPDATE SET count = routine_feedback.count + 1",
+                (routine_id, feeling),
+            ),
+        )
+
+    async def routine_feedback_counts(self) -> dict[str, dict[str, int]]:
+        rows = await self._rows(
+            "routine_feedback_counts",
+            "SELECT routine_id, feeling, count FROM routine_feedback ORDER BY routine_id, feeling",
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for routine_id, feeling, count in rows:
+            counts.setdefault(routine_id, {})[feeling] = int(count)
+        return counts
+
+    # -- live routines (one row per chat with a routine on screen) ---------------------
+
+    async def save_routine_run(self, run: RoutineRunRow) -> None:
+        await self._run(
+            "save_routine_run",
+            (
+                "INSERT INTO routine_runs (chat_id, routine_id, token, message_id, step)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (chat_id) DO UPDATE SET"
+                " routine_id = EXCLUDED.routine_id, token = EXCLUDED.token,"
+                " message_id = EXCLUDED.message_id, step = EXCLUDED.step",
+                (run.chat_id, run.routine_id, run.token, run.message_id, run.step),
+            ),
+        )
+
+    async def end_routine_run(self, chat_id: int, token: str | None = None) -> bool:
+        if token is None:
+            return (
+                await self._count(
+                    "end_routine_run", "DELETE FROM routine_runs WHERE chat_id = %s", chat_id
+                )
+                > 0
+            )
+        return (
+            await self._count(
+                "end_routine_run",
+                "DELETE FROM routine_runs WHERE chat_id = %s AND token = %s",
+                chat_id,
+                token,
+            )
+            > 0
+        )
+
+    async def routine_runs(self) -> list[RoutineRunRow]:
+        rows = await self._rows(
+            "routine_runs",
+            "SELECT chat_id, routine_id, token, message_id, step FROM routine_runs"
+            " ORDER BY chat_id",
+        )
+        return [
+            RoutineRunRow(int(c), str(r), str(t), None if m is None else int(m), int(s))
+            for c, r, t, m, s in rows
+        ]
+
+    # -- "Did this help?" (aggregate only) ----------------------------------------------
+
+    async def record_answer_vote(self, entry_id: str, helpful: bool) -> None:
+        await self._run(
+            "record_answer_vote",
+            (
+                "INSERT INTO answer_feedback (entry_id, helpful, count) VALUES (%s, %s, 1)"
+                " ON CONFLICT (entry_id, helpful)"
+                " DO UPDATE SET count = answer_feedback.count + 1",
+                (entry_id, helpful),
+            ),
+        )
+
+    async def answer_vote_counts(self) -> dict[str, tuple[int, int]]:
+        rows = await self._rows(
+            "answer_vote_counts",
+            "SELECT entry_id, helpful, count FROM answer_feedback ORDER BY entry_id",
+        )
+        counts: dict[str, tuple[int, int]] = {}
+        for entry_id, helpful, count in rows:
+            yes, no = counts.get(str(entry_id), (0, 0))
+            counts[str(entry_id)] = (yes + int(count), no) if helpful else (yes, no + int(count))
+        return counts
+
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "migrate", "safe_description"]

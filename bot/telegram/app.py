@@ -165,18 +165,15 @@ def build_application(
         if isinstance(services, Services):
             services.store.close()
 
+    from bot.telegram.polling import make_bot
+
     builder = (
         ApplicationBuilder()
-        .token(settings.token)
-        .base_url(settings.base_url)
+        .bot(make_bot(settings, request, get_updates_request))  # survives unparsable updates
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

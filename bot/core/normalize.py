@@ -198,6 +198,9 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# One message is cleaned by the safety screen, the matcher, the follow-up reader and the
+# entry chooser in turn: a small cache makes that one cleaning.
+@lru_cache(maxsize=1024)
 def clean(text: str) -> str:
     """Lower-cased, accent-free, punctuation-free text with single spaces."""
     if not text:

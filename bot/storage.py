@@ -241,6 +241,12 @@ class Store:
             ).fetchall()
         return [_subscription(row) for row in rows]
 
+    # -- speed branch: /stats needs this one count (merge: keep next to subscriber_count) --
+    def user_count(self) -> int:
+        """How many chats have settings stored (for /stats; no ids leave the store)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+
     def subscriber_count(self) -> int:
         with self._lock:
             return int(

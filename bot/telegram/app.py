@@ -5,7 +5,8 @@ A *feature* is a module with:
 - ``handlers() -> list[BaseHandler]``: its command / callback handlers. They are
   added before the Q&A feature's catch-all text handler.
 - ``commands() -> list[BotCommand]``: entries for the command menu (setMyCommands).
-- optionally ``async post_init(application) -> None``: start-up work (e.g. rebuild jobs).
+- optionally ``async post_init(application) -> None``: start-up work (e.g. rebuild jobs);
+  optionally ``async post_shutdown(application) -> None``: last writes before the store closes.
 - optionally ``topic_extras() -> dict[topic_id, coroutine]``: extra sends after a
   topic's answer (routine buttons after ``routine``, the picture after ``foot-map``,
   a tip and the subscription offer after ``tip``). Signature of each coroutine:
@@ -39,7 +40,7 @@ from bot.telegram.services import COMMANDS_KEY, SERVICES_KEY, TOPIC_EXTRAS_KEY, 
 
 log = logging.getLogger(__name__)
 
-FEATURE_NAMES = ("routines", "tips", "qa")  # registration order: qa's catch-all last
+FEATURE_NAMES = ("routines", "tips", "admin", "qa")  # registration order: qa's catch-all last
 DB_FILENAME = "bot.sqlite3"
 MAX_CONCURRENT_UPDATES = 64
 ERROR_TEXT = "Sorry, something went wrong on my side. Please try again in a moment."
@@ -161,6 +162,10 @@ def build_application(
                 await hook(application)
 
     async def post_shutdown(application: Application) -> None:
+        for module in modules:
+            hook = getattr(module, "post_shutdown", None)
+            if hook is not None:
+                await hook(application)
         services = application.bot_data.get(SERVICES_KEY)
         if isinstance(services, Services):
             services.store.close()

@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.core.conversation import telegram_key
 from bot.core.reply import Reply, ReplyKind
+from bot.telegram.admin import note_reply
 from bot.telegram.keyboards import (
     NONE_OF_THESE,
     TOPIC_PREFIX,
@@ -185,6 +186,7 @@ async def _answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
             log.debug("chat action failed: %s", exc)
     # Per chat: "why?" or "what about in pregnancy?" is read against this chat's last answer.
     reply = get_services(context).companion.respond(text, chat=telegram_key(chat.id))
+    note_reply(context, chat.id, text, reply)  # counts for /stats, the opt-in review
     await send_reply(update, context, reply)
 
 

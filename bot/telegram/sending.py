@@ -194,6 +194,14 @@ async def call_with_retry(
     Raises the last error when giving up (after ``give_up_after`` seconds); BadRequest
     and Forbidden are never retried.
     """
+    # The first try runs outside tenacity: almost every send succeeds at once, and setting
+    # up the retry machinery costs more than the rest of our send path.
+    try:
+        return await make_call()
+    except Exception as exc:
+        if not _retryable(exc):
+            raise
+        first_failure: list[BaseException] = [exc]
 
     def before_sleep(state: RetryCallState) -> None:
         outcome = state.outcome
@@ -217,7 +225,10 @@ async def call_with_retry(
     )
 
     async def attempt() -> Any:
-        # tenacity awaits only coroutine functions; make_call may be a plain lambda.
+        # tenacity's first attempt is the try above (so its waits and counts are unchanged);
+        # it awaits only coroutine functions, and make_call may be a plain lambda.
+        if first_failure:
+            raise first_failure.pop()
         return await make_call()
 
     return await retrying(attempt)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot [run|chat|ask|kb check|eval|maps]``.
+"""Command line: ``python -m bot [run|chat|ask|kb check|eval|maps|review]``.
 
 Every command loads and validates the knowledge base first and refuses a broken
 one with every problem listed (file, line, field) and a non-zero exit status.
@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     kb_sub.add_parser("check", help="validate every knowledge file")
     evaluate = sub.add_parser("eval", help="accuracy on a labelled .jsonl file")
     evaluate.add_argument("file", type=Path, help='lines of {"q": ..., "expect": [...]}')
+    review = sub.add_parser(
+        "review", help="group the stored unanswered questions (BOT_REVIEW=on) for editors"
+    )
+    review.add_argument("--min-count", type=int, default=1, help="hide smaller groups")
     maps = sub.add_parser("maps", help="render every foot map picture to PNG files")
     maps.add_argument("outdir", type=Path, nargs="?", default=Path("out/foot_maps"))
     return parser
@@ -198,6 +202,24 @@ def cmd_maps(outdir: Path) -> int:
     return 0
 
 
+def cmd_review(knowledge: Knowledge, data_dir: Path, min_count: int = 1) -> int:
+    """Print the unanswered questions of the last 30 days, grouped, with the closest entry."""
+    from bot.core.review import format_groups, group_questions
+    from bot.insights import INSIGHTS_FILENAME, InsightStore
+
+    if not (data_dir / INSIGHTS_FILENAME).exists():
+        print(f"Nothing to review: no {INSIGHTS_FILENAME} in {data_dir} (is BOT_REVIEW=on?).")
+        return 0
+    store = InsightStore(data_dir)
+    try:
+        questions = store.review_questions()
+    finally:
+        store.close()
+    groups = group_questions(((q.text, q.kind) for q in questions), knowledge)
+    print(format_groups([g for g in groups if g.count >= min_count]), end="")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run one command; returns the exit status."""
     try:
@@ -232,6 +254,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return cmd_ask(knowledge, args.question, args.json, args.conversation)
     if command == "eval":
         return cmd_eval(knowledge, args.file)
+    if command == "review":
+        return cmd_review(knowledge, settings.data_dir, args.min_count)
     if command == "chat":
         from bot.console import run_chat
         from bot.core.companion import Companion

@@ -49,6 +49,7 @@ class Settings:
     webhook_secret: str | None = None
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8443)
     log_level: str = "INFO"
+    review: bool = False  # BOT_REVIEW=on: keep unanswered questions (no user id) for review
 
     def __repr__(self) -> str:  # never show the token, the secret or a database password
         token = "set" if self.token else "none"
@@ -57,7 +58,8 @@ class Settings:
         return (
             f"Settings(token={token}, base_url={self.base_url!r}, data_dir={str(self.data_dir)!r},"
             f" database={database}, webhook={webhook}, admin_ids={sorted(self.admin_ids)},"
-            f" time_scale={self.time_scale}, log_level={self.log_level})"
+            f" time_scale={self.time_scale}, log_level={self.log_level},"
+            f" review={'on' if self.review else 'off'})"
         )
 
     __str__ = __repr__
@@ -96,6 +98,15 @@ def _log_level(text: str | None) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"BOT_LOG_LEVEL: {text!r} is not one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+def _on_off(name: str, text: str | None) -> bool:
+    value = (text or "off").strip().lower()
+    if value in ("on", "1", "true", "yes"):
+        return True
+    if value in ("off", "0", "false", "no"):
+        return False
+    raise ConfigError(f"{name}: {text!r} is not on or off")
 
 
 def _http_url(name: str, text: str | None, https_only: bool) -> str | None:
@@ -157,4 +168,5 @@ def load_settings(
         webhook_secret=secret,
         webhook_listen=_listen(get("BOT_WEBHOOK_LISTEN")),
         log_level=_log_level(get("BOT_LOG_LEVEL")),
+        review=_on_off("BOT_REVIEW", get("BOT_REVIEW")),
     )

@@ -76,3 +76,12 @@ async def app(
     )
     async with running_application(application) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def quick_reply_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replies paced 100x faster than Telegram's limits: a test chat that gets several
+    messages does not wait a real second for each (tests/test_burst.py checks pacing)."""
+    from bot.telegram import sending
+
+    monkeypatch.setattr(sending, "PACER", sending.ReplyPacer(speedup=100.0))

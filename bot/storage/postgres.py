@@ -295,6 +295,10 @@ class PostgresStore:
         )
         return [_subscription(row) for row in rows]
 
+    async def user_count(self) -> int:
+        rows = await self._rows("user_count", "SELECT COUNT(*) FROM users")
+        return int(rows[0][0])
+
     async def subscriber_count(self) -> int:
         rows = await self._rows("subscriber_count", "SELECT COUNT(*) FROM users WHERE subscribed")
         return int(rows[0][0])

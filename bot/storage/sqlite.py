@@ -319,6 +319,11 @@ class Database:
             ).fetchall()
         return [_subscription(row) for row in rows]
 
+    def user_count(self) -> int:
+        """How many chats have settings stored (for /stats; no ids leave the store)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+
     def subscriber_count(self) -> int:
         with self._lock:
             return int(
@@ -653,6 +658,9 @@ class SqliteStore:
 
     async def subscriber_count(self) -> int:
         return int(await self._call("subscriber_count"))
+
+    async def user_count(self) -> int:
+        return int(await self._call("user_count"))
 
     async def mark_blocked(self, chat_id: int, now: float) -> bool:
         return bool(await self._call("mark_blocked", chat_id, now))

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import BotCommand, Update
 from telegram.error import Forbidden, TelegramError
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.core.companion import Companion
 from bot.core.knowledge import Knowledge
 from bot.storage import DB_FILENAME
+from bot.telegram.admin import AdminFeature
 from bot.telegram.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
 from bot.telegram.feature import Feature
 from bot.telegram.inline import InlineFeature
@@ -50,6 +51,7 @@ def features() -> list[Feature]:
         RoutinesFeature(),
         TipsFeature(),
         PrivacyFeature(),
+        AdminFeature(),
         InlineFeature(),
         QAFeature(),
     ]
@@ -158,22 +160,22 @@ def build_application(
             await feature.post_init(application)
 
     async def post_shutdown(application: BotApplication) -> None:
+        for feature in feature_list:
+            await feature.post_shutdown(application)  # last writes before the store closes
         await application.bot_data.services.store.close()
+
+    from bot.telegram.polling import make_bot
 
     builder = (
         ApplicationBuilder()
-        .token(settings.token)
-        .base_url(settings.base_url)
+        .bot(make_bot(settings, request, get_updates_request))  # survives unparsable updates
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
-    application: BotApplication = builder.build()
+    # Application is invariant in its bot type; TolerantBot is an ExtBot[None] to handlers.
+    application = cast(BotApplication, builder.build())
 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     bot_data: BotData = application.bot_data

@@ -47,6 +47,9 @@ class Feature:
     async def post_init(self, application: BotApplication) -> None:
         """Start-up work, after the Application is initialized."""
 
+    async def post_shutdown(self, application: BotApplication) -> None:
+        """Last work at shutdown, before the store closes (e.g. writing counts)."""
+
     def register(self, application: BotApplication) -> None:
         """Add the handlers to ``application`` (group 0: the first that matches runs)."""
         application.add_handlers(self.handlers())

@@ -1,4 +1,5 @@
-"""Privacy commands: /forget deletes everything stored about a chat, after a confirmation.
+"""Privacy commands: /privacy says what is kept and for how long; /forget deletes
+everything stored about a chat, after a confirmation.
 
 In a group, the confirmation buttons carry the id of the person who sent /forget
 (``ForgetAction.requester``) and act only when that person presses them
@@ -14,6 +15,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.conversation import telegram_key
+from bot.insights import REVIEW_DAYS
 from bot.telegram import callbacks
 from bot.telegram.callbacks import ForgetAction
 from bot.telegram.context import BotContext
@@ -29,6 +31,39 @@ FORGET_QUESTION = (
 FORGOTTEN = "Done: nothing about you is stored any more, and daily tips are off."
 NOTHING_STORED = "There was nothing stored about you. Nothing to delete."
 NOT_DELETED = "Nothing was deleted."
+
+PRIVACY_TEXT = (
+    "What I keep, and for how long:\n\n"
+    "• Daily tips: if you subscribe, your chat id, time zone, daily time and which tips you "
+    "have seen, until you unsubscribe or send /forget (which deletes all of it).\n"
+    "• A routine on screen: which routine and step, until it ends.\n"
+    '• The conversation: the topic of your last question, so that "why?" makes sense; '
+    "never your words, for 30 minutes.\n"
+    "• Counts: how many questions got which kind of answer each day, how people felt "
+    'after a routine and the "Did this help?" votes, as totals with nothing that points '
+    "to you.\n"
+    "{review}\n\n"
+    "Your messages are never written to the bot's logs, and nothing is shared with anyone."
+)
+REVIEW_ON = (
+    "• Questions I could not answer: their text, without your name, chat or user id, so the "
+    "editors can teach me those questions; phone numbers and e-mail addresses are masked, "
+    "urgent messages are never kept, and each question is deleted after {days} days."
+)
+REVIEW_OFF = "• Questions I could not answer are not kept."
+
+
+def privacy_text(review: bool) -> str:
+    """The /privacy statement for this bot's settings (review on or off)."""
+    return PRIVACY_TEXT.format(review=REVIEW_ON.format(days=REVIEW_DAYS) if review else REVIEW_OFF)
+
+
+async def privacy(update: Update, context: BotContext) -> None:
+    """Say what the bot keeps, for how long, and how to delete it."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await send_text(context.bot, chat.id, privacy_text(context.services.settings.review))
 
 
 def forget_keyboard(requester: int | None) -> InlineKeyboardMarkup:
@@ -90,20 +125,24 @@ async def forget_button(update: Update, context: BotContext) -> None:
 
 
 class PrivacyFeature(Feature):
-    """/forget and its confirmation."""
+    """/privacy, /forget and its confirmation."""
 
     name = "privacy"
 
     def handlers(self) -> list[BaseHandler[Any, Any, Any]]:
         """/forget and its buttons."""
         return [
+            CommandHandler("privacy", privacy),
             CommandHandler("forget", forget),
             CallbackQueryHandler(forget_button, pattern=callbacks.matches(ForgetAction)),
         ]
 
     def commands(self) -> list[BotCommand]:
         """The menu entry."""
-        return [BotCommand("forget", "Delete everything stored about you")]
+        return [
+            BotCommand("privacy", "What I keep about you"),
+            BotCommand("forget", "Delete everything stored about you"),
+        ]
 
 
 __all__ = [
@@ -114,4 +153,5 @@ __all__ = [
     "PrivacyFeature",
     "forget",
     "forget_keyboard",
+    "privacy_text",
 ]

@@ -28,6 +28,7 @@ from telegram.ext import (
 from bot.core.conversation import telegram_key
 from bot.core.reply import Reply, ReplyKind
 from bot.telegram import callbacks
+from bot.telegram.admin import note_reply
 from bot.telegram.callbacks import AllTopics, Helpful, NoneOfThese, TopicPick
 from bot.telegram.context import BotContext
 from bot.telegram.feature import Feature
@@ -191,6 +192,7 @@ async def _answer_text(update: Update, context: BotContext, text: str) -> None:
         return
     # Per chat: "why?" or "what about in pregnancy?" is read against this chat's last answer.
     reply = context.services.companion.respond(text, chat=telegram_key(chat.id))
+    note_reply(context, chat.id, text, reply)  # counts for /stats, the opt-in review
     await send_reply(update, context, reply)
 
 

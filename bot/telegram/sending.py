@@ -5,8 +5,10 @@ long and try again. Network errors and timeouts are retried with exponential bac
 reply is retried until it is delivered, the user has blocked the bot (403), the request is
 wrong (400), or ``GIVE_UP_AFTER`` seconds have passed; a busy bot therefore delays replies
 instead of dropping them. What is given up on is logged, never dropped silently.
-Interactive replies also pass one shared limiter (``REPLY_LIMITER``) so a burst from many
-chats is paced under Telegram's overall limit instead of provoking floods of 429s.
+Interactive replies are paced (``PACER``), overall and per chat, so a burst from many chats
+stays under Telegram's limits instead of provoking floods of 429s: about 30 messages a
+second overall and one a second in a chat, with a short burst tolerated. Each try of each
+chunk waits its turn, so a retry never jumps the queue.
 """
 
 from __future__ import annotations
@@ -44,12 +46,69 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
 GIVE_UP_AFTER = 300.0  # seconds: a reply later than this is no longer a reply
 MAX_RETRY_AFTER = 120.0  # a longer flood wait is a ban: give up and log rather than hang
-# Telegram allows about 30 messages a second overall; replies share this budget.
-REPLY_LIMITER = AsyncLimiter(30, 1)
+# Telegram allows about 30 messages a second overall and about one a second per chat.
+# The bursts are kept below the server's (30 overall, a few per chat) so that the jitter
+# between our clock and the moment a request lands never tips a send over the limit.
+OVERALL_PER_SECOND = 30.0
+OVERALL_BURST = 10
+CHAT_PER_SECOND = 1.0
+CHAT_BURST = 2
+_PRUNE_CHATS_AT = 4096  # idle per-chat limiters are dropped past this many
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 Sleep = Callable[[float], Awaitable[Any]]
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+class ReplyPacer:
+    """Leaky buckets (aiolimiter) for interactive sends: one overall, one per chat.
+
+    ``speedup`` multiplies every rate (tests run Telegram's limits in compressed time).
+    A chat waits for its own slot first, then for the overall one, so a busy chat never
+    holds a slot that another chat could use.
+    """
+
+    def __init__(
+        self,
+        per_second: float = OVERALL_PER_SECOND,
+        burst: int = OVERALL_BURST,
+        chat_per_second: float = CHAT_PER_SECOND,
+        chat_burst: int = CHAT_BURST,
+        speedup: float = 1.0,
+    ) -> None:
+        self.per_second = per_second * speedup
+        self.burst = burst
+        self.chat_per_second = chat_per_second * speedup
+        self.chat_burst = chat_burst
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._overall = AsyncLimiter(burst, burst / self.per_second)
+        self._chats: dict[int, AsyncLimiter] = {}
+
+    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._chats.get(chat_id)
+        if limiter is None:
+            if len(self._chats) >= _PRUNE_CHATS_AT:
+                # A fully drained bucket holds no state worth keeping.
+                self._chats = {
+                    k: v for k, v in self._chats.items() if not v.has_capacity(v.max_rate)
+                }
+            limiter = AsyncLimiter(self.chat_burst, self.chat_burst / self.chat_per_second)
+            self._chats[chat_id] = limiter
+        return limiter
+
+    async def wait_turn(self, chat_id: int | None) -> None:
+        """Return when one more message to ``chat_id`` keeps within both limits."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # limiters belong to one event loop (tests start many)
+            self._loop = loop
+            self._overall = AsyncLimiter(self.burst, self.burst / self.per_second)
+            self._chats = {}
+        if chat_id is not None:
+            await self._chat_limiter(chat_id).acquire()
+        await self._overall.acquire()
+
+
+PACER = ReplyPacer()
 
 
 def _pieces(text: str, limit: int, pattern: re.Pattern[str] | str) -> list[str]:
@@ -135,6 +194,14 @@ async def call_with_retry(
     Raises the last error when giving up (after ``give_up_after`` seconds); BadRequest
     and Forbidden are never retried.
     """
+    # The first try runs outside tenacity: almost every send succeeds at once, and setting
+    # up the retry machinery costs more than the rest of our send path.
+    try:
+        return await make_call()
+    except Exception as exc:
+        if not _retryable(exc):
+            raise
+        first_failure: list[BaseException] = [exc]
 
     def before_sleep(state: RetryCallState) -> None:
         outcome = state.outcome
@@ -158,7 +225,10 @@ async def call_with_retry(
     )
 
     async def attempt() -> Any:
-        # tenacity awaits only coroutine functions; make_call may be a plain lambda.
+        # tenacity's first attempt is the try above (so its waits and counts are unchanged);
+        # it awaits only coroutine functions, and make_call may be a plain lambda.
+        if first_failure:
+            raise first_failure.pop()
         return await make_call()
 
     return await retrying(attempt)
@@ -187,8 +257,8 @@ async def send_text(
         markup = reply_markup if index == len(chunks) - 1 else None
 
         async def make_call(chunk: str = chunk, markup: ReplyMarkup | None = markup) -> Any:
-            async with REPLY_LIMITER:
-                return await bot.send_message(chat_id, chunk, reply_markup=markup, **kwargs)
+            await PACER.wait_turn(chat_id)
+            return await bot.send_message(chat_id, chunk, reply_markup=markup, **kwargs)
 
         try:
             message = await call_with_retry(
@@ -220,6 +290,8 @@ async def send_text(
 
 __all__ = [
     "MAX_MESSAGE_LENGTH",
+    "PACER",
+    "ReplyPacer",
     "call_with_retry",
     "retry_after_seconds",
     "send_text",

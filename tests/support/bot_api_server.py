@@ -4,7 +4,7 @@ It serves the same fake state as ``RecordingRequest`` (see ``recording_request``
 HTTP, so a bot started with ``TELEGRAM_BASE_URL=server.base_url`` talks to it exactly as to
 Telegram: JSON, form and multipart requests, long-polled ``getUpdates``, errors in the Bot
 API's shapes, and switchable faults (429 with ``retry_after``, 403, 500, a dropped
-connection, a slow answer)::
+connection, a slow answer), and optionally Telegram's flood control (``limits=SendLimits()``)::
 
     async with BotApiServer() as server:
         ...  # start the bot with base_url=server.base_url
@@ -29,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.recording_request import Drop, FakeBotApi, Upload
+from tests.support.recording_request import Drop, FakeBotApi, SendLimits, Upload
 
 HOST = "127.0.0.1"  # never anything else: tests must not reach the outside world
 # Parameters whose form values are plain strings, never JSON to decode.
@@ -73,8 +73,14 @@ def _decode(name: str, value: str) -> Any:
 class BotApiServer(FakeBotApi):
     """The fake Bot API served over HTTP on 127.0.0.1 (port 0 picks a free one)."""
 
-    def __init__(self, port: int = 0, bot_user: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        bot_user: dict[str, Any] | None = None,
+        limits: SendLimits | None = None,
+    ) -> None:
         super().__init__(bot_user)
+        self.limits = limits
         self.port = port
         self.tokens_seen: set[str] = set()
         self._runner: web.AppRunner | None = None

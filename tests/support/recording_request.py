@@ -17,7 +17,11 @@ Shared API (both classes):
   truthy; raises ``AssertionError`` listing the calls on timeout;
 - ``fail_next(method, kind, count=1, chat_id=None)``: the next ``count`` calls of ``method``
   fail with ``kind`` in ``{"429", "403", "500", "drop", "slow"}``; ``block_chat(chat_id)``
-  makes every send to a chat answer 403 "bot was blocked by the user".
+  makes every send to a chat answer 403 "bot was blocked by the user";
+- ``limits = SendLimits(...)`` (off by default): Telegram's flood control on sends, about
+  30 messages a second overall and one a second per chat with short bursts tolerated;
+  a send over either limit answers 429 with ``retry_after`` (recorded with fault
+  ``"flood"``). ``SendLimits.speedup`` compresses time so a test stays short.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -90,6 +95,53 @@ _SEND_METHODS = frozenset(
     }
 )
 _FILE_FIELDS = ("photo", "document", "sticker", "voice", "audio", "video", "animation")
+
+
+@dataclass
+class SendLimits:
+    """Telegram-like flood control on the send methods: token buckets, overall and per chat.
+
+    ``speedup`` multiplies both rates and divides every ``retry_after`` (a test at
+    ``speedup=10`` sees 300 messages/s overall and 10/s per chat). ``retry_after`` is
+    rounded up to whole (scaled) seconds, as Telegram announces it.
+    """
+
+    overall_per_second: float = 30.0
+    overall_burst: float = 30.0
+    per_chat_per_second: float = 1.0
+    per_chat_burst: float = 3.0
+    speedup: float = 1.0
+    floods: int = 0  # 429s answered so far
+    _overall: tuple[float, float] | None = field(default=None, repr=False)
+    _chats: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False)
+
+    @staticmethod
+    def _level(bucket: tuple[float, float] | None, rate: float, burst: float) -> float:
+        # Tokens available now in a bucket stored as (tokens, when).
+        if bucket is None:
+            return burst
+        tokens, when = bucket
+        return min(burst, tokens + (time.monotonic() - when) * rate)
+
+    def take(self, chat_id: int | None) -> float | None:
+        """Take one send's tokens; None if allowed, else the ``retry_after`` to announce."""
+        now = time.monotonic()
+        overall_rate = self.overall_per_second * self.speedup
+        chat_rate = self.per_chat_per_second * self.speedup
+        overall = self._level(self._overall, overall_rate, self.overall_burst)
+        chat = (
+            self._level(self._chats.get(chat_id), chat_rate, self.per_chat_burst)
+            if chat_id is not None
+            else 1.0
+        )
+        if overall >= 1.0 and chat >= 1.0:
+            self._overall = (overall - 1.0, now)
+            if chat_id is not None:
+                self._chats[chat_id] = (chat - 1.0, now)
+            return None
+        self.floods += 1
+        wait = max((1.0 - overall) / overall_rate, (1.0 - chat) / chat_rate, 0.0)
+        return max(1, math.ceil(wait * self.speedup)) / self.speedup
 
 
 class Drop(Exception):
@@ -158,6 +210,7 @@ class FakeBotApi:
         # Per user id: what Telegram says of the sender (default "Tester", "en").
         self.first_names: dict[int, str] = {}
         self.language_codes: dict[int, str] = {}
+        self.limits: SendLimits | None = None  # Telegram's flood control; off by default
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -434,10 +487,19 @@ class FakeBotApi:
         fault = self._take_fault(method, params)
         if fault is None and _as_int(params.get("chat_id")) in self.blocked_chats:
             fault = "blocked"  # recorded as failed, so ``sent()`` lists only what arrived
+        flood_wait = None
+        if fault is None and self.limits is not None and method in _SEND_METHODS:
+            flood_wait = self.limits.take(_as_int(params.get("chat_id")))
+            if flood_wait is not None:
+                fault = "flood"
         call = Call(method, params, fault, files)
         self.calls.append(call)
         if files and method == "editMessageMedia":
             params = {**params, "_files": files}  # attach:// names refer to these
+        if flood_wait is not None:
+            return _error(
+                429, f"Too Many Requests: retry after {flood_wait:g}", retry_after=flood_wait
+            )
         if fault == "429":
             return _error(
                 429,

@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.core.reply import ReplyKind
+from bot.telegram import sending
 from bot.telegram.app import build_application
 from bot.telegram.context import services_of
 from bot.telegram.keyboards import MAX_CALLBACK_BYTES, NONE_OF_THESE, topics_keyboard
@@ -167,21 +168,33 @@ async def test_html_escapes_what_people_write_and_bolds_the_first_line(app, api)
     assert not [c for c in api.calls if c.fault == "400"]
 
 
-async def test_typing_comes_before_every_answer(app, api) -> None:
-    for text in ("what is reflexology?", "hello", "qwxz plorp"):
-        before = len(api.calls)
-        await converse(api, text)
-        methods = [c.method for c in api.calls[before:] if c.method != "getUpdates"]
-        assert methods[:2] == ["sendChatAction", "sendMessage"], text
-        action = next(c for c in api.calls[before:] if c.method == "sendChatAction")
-        assert action.params["action"] == "typing"
-    api.push_callback(CHAT, "t:sleep")
-    await api.wait_for_sent("sendMessage", 4, chat_id=CHAT)
-    assert [c.method for c in api.calls if c.method != "getUpdates"][-3:] == [
-        "answerCallbackQuery",
-        "sendChatAction",
-        "sendMessage",
-    ]
+async def test_typing_shows_only_when_the_answer_takes_a_moment(
+    app, api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Telegram's pace, 4x faster: a chat's fourth message in a burst must wait its turn.
+    monkeypatch.setattr(sending, "PACER", sending.ReplyPacer(speedup=4.0))
+    before = len(api.calls)
+    await converse(api, "what is reflexology?")
+    methods = [c.method for c in api.calls[before:] if c.method != "getUpdates"]
+    assert methods == ["sendMessage"]  # it goes out at once: no indicator to flash
+
+    before = len(api.calls)
+    questions = ["does it hurt?", "how long is a session?", "is it safe?", "can it help sleep?"]
+    for text in questions:
+        api.push_text(CHAT, text)
+    await api.wait_for_sent("sendMessage", 1 + len(questions), chat_id=CHAT, timeout=10.0)
+    await api.wait_until_idle()
+    methods = [c.method for c in api.calls[before:] if c.method != "getUpdates"]
+    assert methods.count("sendMessage") == len(questions)
+    # The answers held back by the per-chat limit each get "typing..." first.
+    assert methods[-2:] == ["sendChatAction", "sendMessage"], methods
+    action = next(c for c in api.calls[before:] if c.method == "sendChatAction")
+    assert action.params["action"] == "typing"
+
+    before = len(api.calls)
+    await converse(api, "where is the kidney point?")  # a picture follows the answer
+    methods = [c.method for c in api.calls[before:] if c.method != "getUpdates"]
+    assert methods[:2] == ["sendChatAction", "sendMessage"], methods
 
 
 async def test_topics_and_did_this_help_buttons_count_per_entry_only(

@@ -78,6 +78,7 @@ class EntryChooser:
         self._exact: dict[str, dict[str, list[tuple[int, float]]]] = {}
         self._by_prefix: dict[str, dict[str, list[tuple[str, int, float]]]] = {}
         self._phrases: dict[str, list[tuple[str, int, float]]] = {}
+        self._phrase_index: dict[str, dict[str, list[tuple[int, str, int, float]]]] = {}
         self._neutral = frozenset(neutral)
         for topic_id, entries in knowledge.entries.items():
             scored: list[_Scored] = []
@@ -124,6 +125,11 @@ class EntryChooser:
             self._exact[topic_id] = exact
             self._by_prefix[topic_id] = by_prefix
             self._phrases[topic_id] = phrase_list
+            # A phrase can only be in the message if its first stem is: index by it.
+            first: dict[str, list[tuple[int, str, int, float]]] = {}
+            for position, (key, index, weight) in enumerate(phrase_list):
+                first.setdefault(key.split()[0], []).append((position, key, index, weight))
+            self._phrase_index[topic_id] = first
             self._examples[topic_id] = (examples, owners)
             self._full[topic_id] = (full, full_owners)
 
@@ -141,10 +147,18 @@ class EntryChooser:
         if not scored:
             return totals
         stems = content_stems(words)
-        joined = " " + " ".join(stem(w) for w in words) + " "
-        for key, index, weight in self._phrases[topic_id]:
-            if key in joined:
-                totals[index] += weight
+        word_stems = [stem(w) for w in words]
+        joined = " " + " ".join(word_stems) + " "
+        phrase_index = self._phrase_index[topic_id]
+        found = [
+            hit
+            for first in set(word_stems)
+            for hit in phrase_index.get(first, ())
+            if hit[1] in joined
+        ]
+        found.sort()  # the phrases' own order, so the totals add up exactly as before
+        for _, _, index, weight in found:
+            totals[index] += weight
         exact = self._exact[topic_id]
         by_prefix = self._by_prefix[topic_id]
         hit: set[tuple[int, str]] = set()  # a keyword counts once however often it is said
@@ -170,7 +184,7 @@ class EntryChooser:
             for _, score, position in process.extract(
                 query,
                 examples,
-                scorer=fuzz.token_sort_ratio,
+                scorer=fuzz.ratio,  # both sides are sorted stems: token_sort_ratio's score
                 limit=None,
                 score_cutoff=SIMILARITY_FLOOR,
             ):

@@ -1,8 +1,9 @@
 """The Q&A feature: /help, /topics, free-text questions and topic buttons.
 
 Every question, typed or picked from a button, goes through ``Companion`` and is sent by
-``send_reply``, after "typing...", as Telegram HTML (bot/telegram/formatting.py): an
-urgent reply first and alone, an answer with its follow-up buttons and a last row
+``send_reply`` (after "typing..." when it will take a moment) as Telegram HTML
+(bot/telegram/formatting.py): an urgent reply first and alone, an answer with its
+follow-up buttons and a last row
 "📚 Topics 👍 👎" ("Did this help?", counted per entry with no user id, shown to admins
 by /answerstats), a "did you mean ...?" with the candidates plus "None of these"; then
 whatever the other features add for the reply's topic (``Feature.topic_extras``). Its
@@ -27,14 +28,14 @@ from telegram.ext import (
 
 from bot.core.conversation import telegram_key
 from bot.core.reply import Reply, ReplyKind
-from bot.telegram import callbacks
+from bot.telegram import callbacks, sending
 from bot.telegram.admin import note_reply
 from bot.telegram.callbacks import AllTopics, Helpful, NoneOfThese, TopicPick
 from bot.telegram.context import BotContext
 from bot.telegram.feature import Feature
 from bot.telegram.formatting import PARSE_MODE, escape, reply_html
 from bot.telegram.keyboards import suggestions_keyboard, topics_keyboard
-from bot.telegram.sending import send_text
+from bot.telegram.sending import MAX_MESSAGE_LENGTH, send_text
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ async def send_reply(update: Update, context: BotContext, reply: Reply) -> None:
     if chat is None:
         return
     services = context.services
-    await _typing(context, chat.id)
+    await _typing(context, chat.id, reply)
     if reply.kind is ReplyKind.ANSWER and not reply.urgent:
         for feature in context.bot_data.features:
             if await feature.take_over(update, context, reply):
@@ -128,8 +129,21 @@ async def send_reply(update: Update, context: BotContext, reply: Reply) -> None:
             log.error("extra for topic %s failed in chat %s: %s", reply.topic, chat.id, exc)
 
 
-async def _typing(context: BotContext, chat_id: int) -> None:
-    """ "typing..." while the answer is composed (best effort: never holds the answer up)."""
+async def _typing(context: BotContext, chat_id: int, reply: Reply) -> None:
+    """ "typing..." when the answer will take a noticeable time to arrive (best effort).
+
+    The Bot API's advice: use sendChatAction only then. An answer that goes out at once
+    replaces the indicator before anyone sees it, and the extra request would cost as
+    much as the answer itself; so it is sent when the answer must wait for its turn
+    (flood limits), comes in several messages, or is followed by a picture.
+    """
+    slow = (
+        sending.PACER.would_wait(chat_id)
+        or len(reply.text) > MAX_MESSAGE_LENGTH
+        or reply.topic in context.bot_data.topic_extras
+    )
+    if not slow:
+        return
     try:
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     except TelegramError as exc:

@@ -96,6 +96,15 @@ class ReplyPacer:
             self._chats[chat_id] = limiter
         return limiter
 
+    def would_wait(self, chat_id: int | None) -> bool:
+        """True when a message to ``chat_id`` now would have to wait for its turn."""
+        if self._loop is not asyncio.get_running_loop():
+            return False  # fresh limiters: full buckets
+        chat = self._chats.get(chat_id) if chat_id is not None else None
+        if chat is not None and not chat.has_capacity():
+            return True
+        return not self._overall.has_capacity()
+
     async def wait_turn(self, chat_id: int | None) -> None:
         """Return when one more message to ``chat_id`` keeps within both limits."""
         loop = asyncio.get_running_loop()

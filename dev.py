@@ -5,7 +5,7 @@
     python3 dev.py test    # the whole test suite (ruff, then pytest); extra args go to pytest
 
 Standard library only, so it runs on a fresh clone with nothing but Python 3.11+.
-Re-installs only when pyproject.toml changes.
+Re-installs only when pyproject.toml or constraints.txt changes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".deps-stamp"
+# The versions CI last tested (pip freeze of .venv with the test extra): a fresh clone
+# installs exactly these, so it does not pick up a release nobody has run the suite on.
+# Refresh with: .venv/bin/pip freeze --exclude-editable > constraints.txt
+CONSTRAINTS = ROOT / "constraints.txt"
 
 
 def venv_python() -> Path:
@@ -36,7 +40,10 @@ def ensure_installed(extra: str | None) -> Path:
         print("Creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     target = f".[{extra}]" if extra else "."
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + target.encode()).hexdigest()
+    pinned = CONSTRAINTS.read_bytes() if CONSTRAINTS.exists() else b""
+    digest = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + pinned + target.encode()
+    ).hexdigest()
     installed = STAMP.read_text().split() if STAMP.exists() else []
     if digest not in installed:
         print(f"Installing {target} into .venv ...", flush=True)
@@ -48,6 +55,7 @@ def ensure_installed(extra: str | None) -> Path:
                 "install",
                 "--quiet",
                 "--disable-pip-version-check",
+                *(["-c", str(CONSTRAINTS)] if CONSTRAINTS.exists() else []),
                 "-e",
                 target,
             ],

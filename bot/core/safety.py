@@ -262,10 +262,16 @@ class SafetyScreen:
             return Screen(flag=flag, matched=found.group(0))
         return None
 
-    def language(self, text: str) -> Verdict | None:
-        """For a message not in English: its emergency or "English only" verdict."""
+    def language(self, text: str, urgent: bool = False) -> Verdict | None:
+        """For a message not in English: its emergency or "English only" verdict.
+
+        ``urgent``: the net fired, so a non-English message gets its language's
+        emergency reply (the net's English reply would give it no number it can read).
+        """
         languages = self.red_flags.languages
-        return languages.judge(text[:MAX_CHARS]) if languages is not None else None
+        if languages is None:
+            return None
+        return languages.judge(text[:MAX_CHARS], urgent=urgent)
 
     def screen(self, text: str) -> RedFlag | None:
         """The red flag raised by ``text``, or None."""

@@ -16,20 +16,25 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.normalize import clean
+from bot.core.normalize import clean, fold, other_script
 
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (3, 5)
+# Chinese and Japanese have no spaces: a "word" is a whole clause, so short character
+# n-grams over it stand in for words (one character is often a word: 胸 chest, 痛 pain).
+CJK_NGRAMS = (1, 3)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Letters clean() drops for want of an accent to strip; kept so Turkish and Polish words
+# stay whole ("ağrıyor" -> "agriyor", as the languages file writes them).
+_PLAIN = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d"})
 
 
-def features(text: str) -> Counter[str]:
-    """Raw n-gram counts of one message (the same at training and at run time)."""
-    words = clean(text).split()
-    found: Counter[str] = Counter()
+def _words(found: Counter[str], words: list[str]) -> None:
     low, high = WORD_NGRAMS
     for size in range(low, high + 1):
         for start in range(len(words) - size + 1):
@@ -40,6 +45,35 @@ def features(text: str) -> Counter[str]:
         for size in range(low, high + 1):
             for start in range(len(padded) - size + 1):
                 found["c:" + padded[start : start + size]] += 1
+
+
+def features(text: str) -> Counter[str]:
+    """Raw n-gram counts of one message (the same at training and at run time).
+
+    English and the other Latin-script languages as ``clean`` reads them; words of other
+    scripts (which ``clean`` drops) from ``fold``, CJK clauses as character n-grams.
+    """
+    found: Counter[str] = Counter()
+    if text.isascii():
+        _words(found, clean(text).split())
+        return found
+    _words(found, clean(text.translate(_PLAIN)).split())
+    other = [word for word in fold(text).split() if other_script(word)]
+    if not other:
+        return found
+    spaced: list[str] = []
+    low, high = CJK_NGRAMS
+    for word in other:
+        if not _CJK.search(word):
+            spaced.append(word)
+            continue
+        padded = f" {word} "
+        for size in range(low, high + 1):
+            for start in range(len(padded) - size + 1):
+                gram = padded[start : start + size]
+                if gram != " ":
+                    found["c:" + gram] += 1
+    _words(found, spaced)
     return found
 
 

@@ -171,6 +171,20 @@ def _starts(text: str) -> set[str]:
 
 # What a message raises when only the learned net fires: the common urgent reply.
 NET_FLAG = RedFlag(id="safety-net", why="", patterns=())
+# What the "soon" net raises: the soon band's general advice (no pattern named the cause).
+SOON_NET_FLAG = RedFlag(
+    id="soon-net",
+    band="soon",
+    patterns=(),
+    reply=(
+        "Please get this checked in the next day or so: a GP, practice nurse, pharmacist or "
+        "urgent care (emergency services if it suddenly gets much worse)."
+    ),
+    why=(
+        "Reflexology can wait: don't have it on that area until a professional has had a "
+        "look and you know what it is."
+    ),
+)
 
 
 class SafetyScreen:
@@ -197,6 +211,7 @@ class SafetyScreen:
         self._owners = owners
         self._flags = _Gated(patterns)
         self.net = red_flags.net
+        self.soon_net = red_flags.soon_net
 
     @property
     def reply(self) -> str:
@@ -224,8 +239,15 @@ class SafetyScreen:
         # alarming, but "a cut that keeps bleeding" needs a nurse today, not an ambulance.
         if soon is not None:
             return soon
-        if self.net is not None and self.net.urgent(text[:MAX_CHARS]):
+        text = text[:MAX_CHARS]
+        if self.net is not None and self.net.urgent(text):
             return Screen(flag=NET_FLAG, matched="")
+        # last: the soon net can never swallow an urgent. It learned English only, and a
+        # message in another language gets the honest "English only" reply instead.
+        if self.soon_net is not None and self.soon_net.urgent(text):
+            languages = self.red_flags.languages
+            if languages is None or languages.detect(text) is None:
+                return Screen(flag=SOON_NET_FLAG, matched="")
         return None
 
     def _patterns(self, text: str, skip_soon: bool = False) -> Screen | None:
@@ -288,4 +310,4 @@ def screen(red_flags: RedFlagsFile, text: str) -> RedFlag | None:
     return SafetyScreen(red_flags).screen(text)
 
 
-__all__ = ["MAX_CHARS", "NET_FLAG", "SafetyScreen", "Screen", "anchor", "screen"]
+__all__ = ["MAX_CHARS", "NET_FLAG", "SOON_NET_FLAG", "SafetyScreen", "Screen", "anchor", "screen"]

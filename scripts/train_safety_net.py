@@ -147,7 +147,10 @@ def main() -> int:
     screen = SafetyScreen(replace(load_red_flags(flags_path, Problems(flags_path)), net=None))
 
     def pattern_urgent(q: str) -> bool:
-        return screen._patterns(q, skip_soon=True) is not None
+        if screen._patterns(q, skip_soon=True) is not None:
+            return True
+        verdict = screen.language(q)  # other languages' own emergency patterns
+        return verdict is not None and verdict.emergency
 
     def pattern_soon(q: str) -> bool:
         found = screen._patterns(q)

@@ -96,9 +96,7 @@ def fold(text: str) -> str:
     kept = "".join(ch for ch in decomposed if ord(ch) not in _FOLDED_MARKS)
     text = unicodedata.normalize("NFC", kept).casefold().translate(_ARABIC_FOLD)
     text = _APOSTROPHES.sub("", text)
-    letters = [
-        ch if ch.isalnum() or unicodedata.category(ch)[0] == "M" else " " for ch in text
-    ]
+    letters = [ch if ch.isalnum() or unicodedata.category(ch)[0] == "M" else " " for ch in text]
     return " ".join("".join(letters).split())
 
 

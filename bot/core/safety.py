@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile
 from bot.core.languages import Verdict
 from bot.core.normalize import clean
+from bot.core.safety_net import features
 
 try:  # the standard library's regex parser (Python 3.11+ name, then the old one)
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -240,11 +241,12 @@ class SafetyScreen:
         if soon is not None:
             return soon
         text = text[:MAX_CHARS]
-        if self.net is not None and self.net.urgent(text):
+        counts = features(text) if self.net is not None or self.soon_net is not None else None
+        if self.net is not None and self.net.urgent(text, counts):
             return Screen(flag=NET_FLAG, matched="")
         # last: the soon net can never swallow an urgent. It learned English only, and a
         # message in another language gets the honest "English only" reply instead.
-        if self.soon_net is not None and self.soon_net.urgent(text):
+        if self.soon_net is not None and self.soon_net.urgent(text, counts):
             languages = self.red_flags.languages
             if languages is None or languages.detect(text) is None:
                 return Screen(flag=SOON_NET_FLAG, matched="")

@@ -96,9 +96,14 @@ class SafetyNet:
     threshold: float
     data_sha256: str = ""
 
-    def probability(self, text: str) -> float:
-        """The net's probability that ``text`` describes an emergency."""
-        counts = features(text)
+    def probability(self, text: str, counts: Counter[str] | None = None) -> float:
+        """The net's probability that ``text`` is positive (an emergency, for the urgent net).
+
+        ``counts``: ``features(text)`` when the caller has them already (two nets, one
+        message: the features are the slow part).
+        """
+        if counts is None:
+            counts = features(text)
         weights = self.weights
         total = 0.0
         norm = 0.0
@@ -116,8 +121,9 @@ class SafetyNet:
             return 0.0
         return 1.0 / (1.0 + math.exp(-score))
 
-    def urgent(self, text: str) -> bool:
-        return self.probability(text) >= self.threshold
+    def urgent(self, text: str, counts: Counter[str] | None = None) -> bool:
+        """Whether the probability reaches the threshold CV picked."""
+        return self.probability(text, counts) >= self.threshold
 
     def to_json(self) -> str:
         data = {

@@ -22,12 +22,16 @@ import math
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.core.knowledge import load_knowledge  # noqa: E402
+from bot.core.knowledge import DEFAULT_DIR  # noqa: E402
+from bot.core.knowledge.red_flags import load_red_flags  # noqa: E402
+from bot.core.knowledge.source import Problems  # noqa: E402
 from bot.core.safety import SafetyScreen  # noqa: E402
 from bot.core.safety_net import SafetyNet, data_hash, features  # noqa: E402
 
@@ -36,19 +40,35 @@ NET = ROOT / "knowledge" / "safety" / "net.json"
 CV = ROOT / "knowledge" / "safety" / "cv.json"
 MAX_FALSE_ALARMS = 0.01
 MIN_DF = 2  # n-grams seen in one line only are noise and bloat the weights file
+SPLIT = {"nonenglish": 3, "soon_en": 3}
+SOON_NET = ROOT / "knowledge" / "safety" / "soon_net.json"
 C = 100.0  # weak regularisation: the labelled lines must separate (CI: 0 false alarms)
 
 
-def read(directory: Path) -> dict[str, list[tuple[str, bool]]]:
+def read(directory: Path) -> tuple[dict[str, list[tuple[str, bool]]], set[str]]:
+    """Lines per cross-validation group, and the lines labelled band "soon".
+
+    A file that holds the only lines of their kind (every other-language line, every
+    "soon" line) is split into SPLIT parts, line by line in turn: held out whole, its
+    fold would measure only the kind's absence from training.
+    """
     files: dict[str, list[tuple[str, bool]]] = {}
+    soon: set[str] = set()
     for path in sorted(directory.glob("*.jsonl")):
         rows = []
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 rows.append((row["q"], bool(row["urgent"])))
-        files[path.stem] = rows
-    return files
+                if row.get("band") == "soon":
+                    soon.add(row["q"])
+        parts = SPLIT.get(path.stem, 1)
+        if parts == 1:
+            files[path.stem] = rows
+            continue
+        for part in range(parts):
+            files[f"{path.stem}#{part + 1}"] = rows[part::parts]
+    return files, soon
 
 
 def sync(directory: Path) -> None:
@@ -111,41 +131,86 @@ def main() -> int:
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     if args.check:
-        shipped = json.loads(NET.read_text(encoding="utf-8"))["data_sha256"]
-        ok = shipped == data_hash(TRAINING)
-        print("net.json matches the training data" if ok else "net.json is STALE: retrain")
+        digest = data_hash(TRAINING)
+        ok = all(
+            path.is_file() and json.loads(path.read_text(encoding="utf-8"))["data_sha256"] == digest
+            for path in (NET, SOON_NET)
+        )
+        print("the nets match the training data" if ok else "a net is STALE: retrain")
         return 0 if ok else 1
     if args.sync:
         sync(TRAINING)
-    files = read(TRAINING)
-    screen = SafetyScreen(load_knowledge().red_flags)
+    files, soon = read(TRAINING)
+    # the patterns alone: the shipped net may be stale (that is why we retrain), and its
+    # in-sample verdicts must not count as the patterns' recall
+    flags_path = DEFAULT_DIR / "red_flags.yaml"
+    screen = SafetyScreen(replace(load_red_flags(flags_path, Problems(flags_path)), net=None))
+
+    def pattern_urgent(q: str) -> bool:
+        if screen._patterns(q, skip_soon=True) is not None:
+            return True
+        verdict = screen.language(q)  # other languages' own emergency patterns
+        return verdict is not None and verdict.emergency
+
+    def pattern_soon(q: str) -> bool:
+        found = screen._patterns(q)
+        return found is not None and found.flag.band == "soon"
+
+    urgent_net, urgent_cv = train(files, pattern_urgent, "urgent net")
+    # the soon net only ever sees what no urgent pattern or net caught: it learns "soon"
+    # against the ordinary lines, and urgent lines stay out of its data
+    soon_files = {
+        name: [(q, q in soon) for q, label in rows if not label] for name, rows in files.items()
+    }
+    soon_net, soon_cv = train(soon_files, pattern_soon, "soon net")
+    digest = data_hash(TRAINING)
+    for net, path in ((urgent_net, NET), (soon_net, SOON_NET)):
+        path.write_text(replace(net, data_sha256=digest).to_json(), encoding="utf-8")
+        print(f"{path.name}: {path.stat().st_size // 1024} KiB")
+    # the cross-validated figures, tied to the data by its hash (CI asserts floors on them)
+    CV.write_text(
+        json.dumps({"data_sha256": digest, **urgent_cv, "soon": soon_cv}, indent=1) + "\n",
+        encoding="utf-8",
+    )
+    return 0
+
+
+def train(
+    files: dict[str, list[tuple[str, bool]]], patterns: Callable[[str], bool], title: str
+) -> tuple[SafetyNet, dict[str, object]]:
+    """Leave-one-group-out CV, the threshold it supports, and the net fitted on all."""
     started = time.perf_counter()
     oof: dict[str, list[tuple[float, bool, bool]]] = {}
     for name in files:
         rest = [row for other, rows in files.items() if other != name for row in rows]
         net = fit(rest)
-        oof[name] = [
-            (net.probability(q), label, screen.check(q) is not None) for q, label in files[name]
-        ]
+        oof[name] = [(net.probability(q), label, patterns(q)) for q, label in files[name]]
     pooled = [(s, label) for rows in oof.values() for s, label, _ in rows]
     threshold = pick(pooled, MAX_FALSE_ALARMS)
-    print(f"cross-validation ({time.perf_counter() - started:.1f}s); threshold {threshold:.4f}")
     print(
-        f"{'file':24} {'n':>5} {'urg':>4} {'net rec':>8} {'net FA':>7} {'pat rec':>8} "
+        f"== {title}: cross-validation ({time.perf_counter() - started:.1f}s); "
+        f"threshold {threshold:.4f}"
+    )
+    print(
+        f"{'file':24} {'n':>5} {'pos':>4} {'net rec':>8} {'net FA':>7} {'pat rec':>8} "
         f"{'pat|net rec':>11} {'pat|net FA':>10}"
     )
-    totals = Counter()
+    totals: Counter[str] = Counter()
     report: dict[str, dict[str, float]] = {}
+
+    def rate(a: int, b: int) -> str:
+        return f"{a / b:.3f}" if b else "-"
+
     for name, rows in oof.items():
-        urgent = [r for r in rows if r[1]]
+        positive = [r for r in rows if r[1]]
         normal = [r for r in rows if not r[1]]
-        net_hit = sum(s >= threshold for s, _, _ in urgent)
-        pat_hit = sum(p for _, _, p in urgent)
-        both_hit = sum(s >= threshold or p for s, _, p in urgent)
+        net_hit = sum(s >= threshold for s, _, _ in positive)
+        pat_hit = sum(p for _, _, p in positive)
+        both_hit = sum(s >= threshold or p for s, _, p in positive)
         net_fa = sum(s >= threshold for s, _, _ in normal)
         both_fa = sum(s >= threshold or p for s, _, p in normal)
         totals.update(
-            u=len(urgent),
+            u=len(positive),
             n=len(normal),
             net=net_hit,
             pat=pat_hit,
@@ -153,65 +218,44 @@ def main() -> int:
             nfa=net_fa,
             bfa=both_fa,
         )
-
         report[name] = {
             "lines": len(rows),
-            "urgent": len(urgent),
-            "net_recall": round(net_hit / len(urgent), 4) if urgent else 1.0,
+            "urgent": len(positive),
+            "net_recall": round(net_hit / len(positive), 4) if positive else 1.0,
             "net_false_alarms": net_fa,
-            "either_recall": round(both_hit / len(urgent), 4) if urgent else 1.0,
+            "either_recall": round(both_hit / len(positive), 4) if positive else 1.0,
             "either_false_alarms": both_fa,
         }
-
-        def rate(a: int, b: int) -> str:
-            return f"{a / b:.3f}" if b else "-"
-
         print(
-            f"{name:24} {len(rows):5} {len(urgent):4} {rate(net_hit, len(urgent)):>8} "
-            f"{net_fa:7} {rate(pat_hit, len(urgent)):>8} {rate(both_hit, len(urgent)):>11} "
-            f"{both_fa:10}"
+            f"{name:24} {len(rows):5} {len(positive):4} {rate(net_hit, len(positive)):>8} "
+            f"{net_fa:7} {rate(pat_hit, len(positive)):>8} "
+            f"{rate(both_hit, len(positive)):>11} {both_fa:10}"
         )
     print(
         f"{'ALL':24} {totals['u'] + totals['n']:5} {totals['u']:4} "
-        f"{totals['net'] / totals['u']:8.3f} {totals['nfa']:7} {totals['pat'] / totals['u']:8.3f} "
-        f"{totals['both'] / totals['u']:11.3f} {totals['bfa']:10}  "
-        f"(net FA rate {totals['nfa'] / totals['n']:.4f})"
+        f"{rate(totals['net'], totals['u']):>8} {totals['nfa']:7} "
+        f"{rate(totals['pat'], totals['u']):>8} {rate(totals['both'], totals['u']):>11} "
+        f"{totals['bfa']:10}  (net FA rate {totals['nfa'] / totals['n']:.4f})"
     )
     started = time.perf_counter()
     everything = [row for rows in files.values() for row in rows]
     final = fit(everything)
     in_sample = max(final.probability(q) for q, label in everything if not label)
     if in_sample >= threshold:
-        print(f"raising threshold above the highest in-sample non-urgent score {in_sample:.4f}")
+        print(f"raising threshold above the highest in-sample negative score {in_sample:.4f}")
         threshold = in_sample + 1e-4
-    final = SafetyNet(
-        weights=final.weights,
-        bias=final.bias,
-        threshold=round(threshold, 6),
-        data_sha256=data_hash(TRAINING),
-    )
-    NET.write_text(final.to_json(), encoding="utf-8")
-    # the cross-validated figures, tied to the data by its hash (CI asserts floors on them)
-    CV.write_text(
-        json.dumps(
-            {
-                "data_sha256": final.data_sha256,
-                "cv_threshold": round(threshold, 6),
-                "net_false_alarm_rate": round(totals["nfa"] / totals["n"], 4),
-                "files": report,
-            },
-            indent=1,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    final = replace(final, threshold=round(threshold, 6))
     missed = sum(not final.urgent(q) for q, label in everything if label)
     print(
-        f"final net: {len(final.weights)} features, trained in "
+        f"final {title}: {len(final.weights)} features, trained in "
         f"{time.perf_counter() - started:.1f}s, threshold {final.threshold}, "
-        f"in-sample misses {missed}, {NET.stat().st_size // 1024} KiB"
+        f"in-sample misses {missed}"
     )
-    return 0
+    return final, {
+        "cv_threshold": round(threshold, 6),
+        "net_false_alarm_rate": round(totals["nfa"] / totals["n"], 4),
+        "files": report,
+    }
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from bot.core.replies import (
     urgent_reply,
 )
 from bot.core.reply import Reply, ReplyKind
-from bot.core.safety import SafetyScreen
+from bot.core.safety import NET_FLAG, SafetyScreen
 
 # Telegram's message limit: the whole of any real message is screened for red flags
 # (the matcher itself reads only the start).
@@ -68,6 +68,11 @@ class Companion:
         text = text[:MAX_INPUT_CHARS]
         context = self.contexts.get(chat) if chat is not None else None
         flag = self.safety.screen(text)  # first, on every turn, whatever the context
+        if flag is NET_FLAG:
+            # the net reads other languages too: their emergency reply and local numbers
+            foreign = self.safety.language(text, urgent=True)
+            if foreign is not None:
+                return language_reply(foreign)
         if flag is not None:
             reply = urgent_reply(self.knowledge, flag)
         else:

@@ -14,16 +14,26 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.normalize import strip_accents
+from bot.core.normalize import fold
 
 _GAP = re.compile(r"\{w(\d+)\}")
 # Letters with no accent for clean() to strip, mapped so patterns can be written plainly.
 _PLAIN = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d"})
-_APOSTROPHES = re.compile(r"['’`´]")
-_NON_LETTER = re.compile(r"[\W_]+")
 _LATIN = re.compile(r"[a-z]")
 _OTHER_LETTER = re.compile(r"[^\W\d_a-z]")  # a letter outside a-z (Cyrillic, CJK, ...)
 _UKRAINIAN_LETTERS = frozenset("іїєґ")
+# Scripts that name their language (Han alone is read as Chinese, with kana as Japanese).
+_SCRIPTS = (
+    ("ru", "\u0400", "\u04ff"),
+    ("ar", "\u0600", "\u06ff"),
+    ("hi", "\u0900", "\u097f"),
+    ("ja", "\u3040", "\u30ff"),
+    ("zh", "\u4e00", "\u9fff"),
+)
+EMERGENCY_EN = (
+    "This could be an emergency. Call your local emergency number now "
+    "(112 in Europe and many countries, 911 in the US, 999 in the UK)."
+)
 ENGLISH_ONLY_EN = "Sorry, I only understand English for now. Could you write to me in English?"
 
 
@@ -78,6 +88,11 @@ class Languages:
         self.languages = tuple(found)
         self.general = tuple(_compile(str(p)) for p in data.get("general") or ())
         self._by_code = {language.code: language for language in found}
+        # one alternation instead of a hundred searches: every language's patterns run on
+        # every non-English message, and this is most of the screen's time on them
+        self._any = re.compile(
+            "|".join(f"(?:{p.pattern})" for lang in found for p in lang.patterns)
+        )
 
     @classmethod
     def load(cls, path: Path) -> Languages | None:
@@ -88,9 +103,7 @@ class Languages:
     @staticmethod
     def prepare(text: str) -> str:
         """Like normalize.clean, but keeping letters of every script (clean keeps a-z only)."""
-        text = strip_accents(text).casefold().translate(_PLAIN)
-        text = _APOSTROPHES.sub("", text)
-        return " ".join(_NON_LETTER.sub(" ", text).split())
+        return fold(text).translate(_PLAIN)
 
     def detect(self, text: str) -> str | None:
         """The language code of a non-English message, "other", or None for English."""
@@ -101,14 +114,30 @@ class Languages:
         other = len(_OTHER_LETTER.findall(prepared))
         latin = len(_LATIN.findall(prepared))
         if other > latin:  # mostly another script: never English
-            if any(ch in _UKRAINIAN_LETTERS for ch in text.casefold()):
-                return "uk"
-            cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in prepared)
-            return "ru" if cyrillic * 2 > other else "other"
+            return self._script(text.casefold(), prepared, other)
         best, hits, english = self._scores(words)
         if best is not None and hits >= self.min_hits and hits > english:
             return best
         return None
+
+    def _script(self, text: str, prepared: str, other: int) -> str:
+        """The language of a message mostly in a non-Latin script, from the script."""
+        if any(ch in _UKRAINIAN_LETTERS for ch in text):
+            return "uk"
+        counts = {code: sum(low <= ch <= high for ch in prepared) for code, low, high in _SCRIPTS}
+        if counts["ja"]:  # kana: Japanese, even when most of it is kanji
+            return self._known("ja")
+        code = max(counts, key=lambda name: counts[name])
+        if counts[code] * 2 > other:
+            return self._known(code)
+        return "other"
+
+    def _emergency(self, code: str) -> str:
+        language = self._by_code.get(code)
+        return language.emergency if language is not None else EMERGENCY_EN
+
+    def _known(self, code: str) -> str:
+        return code if code in self._by_code else "other"
 
     def _scores(self, words: list[str]) -> tuple[str | None, int, int]:
         """The best non-English language, its stopword hits, and English's hits."""
@@ -120,9 +149,17 @@ class Languages:
                 best, hits = language.code, count
         return best, hits, english
 
-    def judge(self, text: str) -> Verdict | None:
-        """None for English; else the emergency reply or the "English only" reply."""
+    def judge(self, text: str, urgent: bool = False) -> Verdict | None:
+        """None for English; else the emergency reply or the "English only" reply.
+
+        ``urgent``: the learned net already judged the message an emergency; a message in
+        another language then gets that language's emergency reply, with its numbers.
+        """
         code = self.detect(text)
+        if urgent:
+            if code is None:
+                return None
+            return Verdict(language=code, emergency=True, text=self._emergency(code))
         prepared = self.prepare(text)
         for pattern in self.general:  # "what are the signs of ...?" asks, it does not report
             prepared = pattern.sub(" ", prepared)
@@ -132,20 +169,14 @@ class Languages:
             _, hits, english = self._scores(prepared.split())
             if english > hits:
                 return None
-            if not any(p.search(prepared) for lang in self.languages for p in lang.patterns):
+            if not self._any.search(prepared):
                 return None
             code = "other"
         language = self._by_code.get(code)
         # every language's patterns run: neighbours share words, and a wrong guess of
         # the language must never cost an emergency
-        if any(p.search(prepared) for lang in self.languages for p in lang.patterns):
-            reply = language.emergency if language else self.languages[0].emergency
-            if language is None:
-                reply = (
-                    "This could be an emergency. Call your local emergency number now "
-                    "(112 in Europe and many countries, 911 in the US, 999 in the UK)."
-                )
-            return Verdict(language=code, emergency=True, text=reply)
+        if self._any.search(prepared):
+            return Verdict(language=code, emergency=True, text=self._emergency(code))
         return Verdict(
             language=code,
             emergency=False,
@@ -153,4 +184,4 @@ class Languages:
         )
 
 
-__all__ = ["ENGLISH_ONLY_EN", "Language", "Languages", "Verdict"]
+__all__ = ["EMERGENCY_EN", "ENGLISH_ONLY_EN", "Language", "Languages", "Verdict"]

@@ -73,6 +73,39 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Marks dropped by fold(): Latin and Cyrillic accents (so "é" -> "e", "й" -> "и", as
+# clean() and the languages file expect) and Arabic vowel signs, which chat rarely
+# writes and which would split one word into many spellings. Other scripts' marks
+# (Devanagari vowel signs, Japanese voicing) are part of their letters and stay.
+_FOLDED_MARKS = frozenset(
+    [*range(0x0300, 0x0370), *range(0x0483, 0x048A), *range(0x064B, 0x0660), 0x0670]
+)
+# Arabic letters written interchangeably in chat: one spelling each (and no tatweel).
+_ARABIC_FOLD = str.maketrans({"ة": "ه", "ى": "ي", "ـ": None})
+_LATIN_END = 0x024F
+
+
+def fold(text: str) -> str:
+    """Lower case, accents off, every script's letters kept, anything else a space.
+
+    ``clean`` keeps a-z and digits only; this keeps Arabic, Devanagari, Cyrillic and
+    CJK too, for the other-language screen and the net's features.
+    """
+    if text.isascii():
+        return " ".join(_NON_WORD.sub(" ", _APOSTROPHES.sub("", text.lower())).split())
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(ch for ch in decomposed if ord(ch) not in _FOLDED_MARKS)
+    text = unicodedata.normalize("NFC", kept).casefold().translate(_ARABIC_FOLD)
+    text = _APOSTROPHES.sub("", text)
+    letters = [ch if ch.isalnum() or unicodedata.category(ch)[0] == "M" else " " for ch in text]
+    return " ".join("".join(letters).split())
+
+
+def other_script(word: str) -> bool:
+    """Whether ``word`` holds a letter beyond the Latin alphabets."""
+    return any(ord(ch) > _LATIN_END for ch in word)
+
+
 # One message is cleaned by the safety screen, the matcher, the follow-up reader and the
 # entry chooser in turn: a small cache makes that one cleaning.
 @lru_cache(maxsize=1024)
@@ -170,8 +203,10 @@ class Normalizer:
 __all__ = [
     "Normalizer",
     "clean",
+    "fold",
     "install",
     "lexicon",
+    "other_script",
     "stem",
     "stop_words",
     "strip_accents",

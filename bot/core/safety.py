@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from bot.core.knowledge.red_flags import RedFlag, RedFlagsFile
 from bot.core.languages import Verdict
 from bot.core.normalize import clean
+from bot.core.safety_net import features
 
 try:  # the standard library's regex parser (Python 3.11+ name, then the old one)
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -171,6 +172,20 @@ def _starts(text: str) -> set[str]:
 
 # What a message raises when only the learned net fires: the common urgent reply.
 NET_FLAG = RedFlag(id="safety-net", why="", patterns=())
+# What the "soon" net raises: the soon band's general advice (no pattern named the cause).
+SOON_NET_FLAG = RedFlag(
+    id="soon-net",
+    band="soon",
+    patterns=(),
+    reply=(
+        "Please get this checked in the next day or so: a GP, practice nurse, pharmacist or "
+        "urgent care (emergency services if it suddenly gets much worse)."
+    ),
+    why=(
+        "Reflexology can wait: don't have it on that area until a professional has had a "
+        "look and you know what it is."
+    ),
+)
 
 
 class SafetyScreen:
@@ -197,6 +212,7 @@ class SafetyScreen:
         self._owners = owners
         self._flags = _Gated(patterns)
         self.net = red_flags.net
+        self.soon_net = red_flags.soon_net
 
     @property
     def reply(self) -> str:
@@ -224,8 +240,16 @@ class SafetyScreen:
         # alarming, but "a cut that keeps bleeding" needs a nurse today, not an ambulance.
         if soon is not None:
             return soon
-        if self.net is not None and self.net.urgent(text[:MAX_CHARS]):
+        text = text[:MAX_CHARS]
+        counts = features(text) if self.net is not None or self.soon_net is not None else None
+        if self.net is not None and self.net.urgent(text, counts):
             return Screen(flag=NET_FLAG, matched="")
+        # last: the soon net can never swallow an urgent. It learned English only, and a
+        # message in another language gets the honest "English only" reply instead.
+        if self.soon_net is not None and self.soon_net.urgent(text, counts):
+            languages = self.red_flags.languages
+            if languages is None or languages.detect(text) is None:
+                return Screen(flag=SOON_NET_FLAG, matched="")
         return None
 
     def _patterns(self, text: str, skip_soon: bool = False) -> Screen | None:
@@ -262,10 +286,16 @@ class SafetyScreen:
             return Screen(flag=flag, matched=found.group(0))
         return None
 
-    def language(self, text: str) -> Verdict | None:
-        """For a message not in English: its emergency or "English only" verdict."""
+    def language(self, text: str, urgent: bool = False) -> Verdict | None:
+        """For a message not in English: its emergency or "English only" verdict.
+
+        ``urgent``: the net fired, so a non-English message gets its language's
+        emergency reply (the net's English reply would give it no number it can read).
+        """
         languages = self.red_flags.languages
-        return languages.judge(text[:MAX_CHARS]) if languages is not None else None
+        if languages is None:
+            return None
+        return languages.judge(text[:MAX_CHARS], urgent=urgent)
 
     def screen(self, text: str) -> RedFlag | None:
         """The red flag raised by ``text``, or None."""
@@ -282,4 +312,4 @@ def screen(red_flags: RedFlagsFile, text: str) -> RedFlag | None:
     return SafetyScreen(red_flags).screen(text)
 
 
-__all__ = ["MAX_CHARS", "NET_FLAG", "SafetyScreen", "Screen", "anchor", "screen"]
+__all__ = ["MAX_CHARS", "NET_FLAG", "SOON_NET_FLAG", "SafetyScreen", "Screen", "anchor", "screen"]

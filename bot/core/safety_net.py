@@ -16,20 +16,25 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.normalize import clean
+from bot.core.normalize import clean, fold, other_script
 
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (3, 5)
+# Chinese and Japanese have no spaces: a "word" is a whole clause, so short character
+# n-grams over it stand in for words (one character is often a word: 胸 chest, 痛 pain).
+CJK_NGRAMS = (1, 3)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Letters clean() drops for want of an accent to strip; kept so Turkish and Polish words
+# stay whole ("ağrıyor" -> "agriyor", as the languages file writes them).
+_PLAIN = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d"})
 
 
-def features(text: str) -> Counter[str]:
-    """Raw n-gram counts of one message (the same at training and at run time)."""
-    words = clean(text).split()
-    found: Counter[str] = Counter()
+def _words(found: Counter[str], words: list[str]) -> None:
     low, high = WORD_NGRAMS
     for size in range(low, high + 1):
         for start in range(len(words) - size + 1):
@@ -40,6 +45,35 @@ def features(text: str) -> Counter[str]:
         for size in range(low, high + 1):
             for start in range(len(padded) - size + 1):
                 found["c:" + padded[start : start + size]] += 1
+
+
+def features(text: str) -> Counter[str]:
+    """Raw n-gram counts of one message (the same at training and at run time).
+
+    English and the other Latin-script languages as ``clean`` reads them; words of other
+    scripts (which ``clean`` drops) from ``fold``, CJK clauses as character n-grams.
+    """
+    found: Counter[str] = Counter()
+    if text.isascii():
+        _words(found, clean(text).split())
+        return found
+    _words(found, clean(text.translate(_PLAIN)).split())
+    other = [word for word in fold(text).split() if other_script(word)]
+    if not other:
+        return found
+    spaced: list[str] = []
+    low, high = CJK_NGRAMS
+    for word in other:
+        if not _CJK.search(word):
+            spaced.append(word)
+            continue
+        padded = f" {word} "
+        for size in range(low, high + 1):
+            for start in range(len(padded) - size + 1):
+                gram = padded[start : start + size]
+                if gram != " ":
+                    found["c:" + gram] += 1
+    _words(found, spaced)
     return found
 
 
@@ -62,9 +96,14 @@ class SafetyNet:
     threshold: float
     data_sha256: str = ""
 
-    def probability(self, text: str) -> float:
-        """The net's probability that ``text`` describes an emergency."""
-        counts = features(text)
+    def probability(self, text: str, counts: Counter[str] | None = None) -> float:
+        """The net's probability that ``text`` is positive (an emergency, for the urgent net).
+
+        ``counts``: ``features(text)`` when the caller has them already (two nets, one
+        message: the features are the slow part).
+        """
+        if counts is None:
+            counts = features(text)
         weights = self.weights
         total = 0.0
         norm = 0.0
@@ -82,8 +121,9 @@ class SafetyNet:
             return 0.0
         return 1.0 / (1.0 + math.exp(-score))
 
-    def urgent(self, text: str) -> bool:
-        return self.probability(text) >= self.threshold
+    def urgent(self, text: str, counts: Counter[str] | None = None) -> bool:
+        """Whether the probability reaches the threshold CV picked."""
+        return self.probability(text, counts) >= self.threshold
 
     def to_json(self) -> str:
         data = {

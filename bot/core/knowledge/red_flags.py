@@ -72,6 +72,9 @@ class RedFlagsFile:
     present_symptom: tuple[re.Pattern[str], ...] = ()
     # The learned net (``safety/net.json`` beside the file); None: patterns alone.
     net: SafetyNet | None = None
+    # The "see someone soon" net (``safety/soon_net.json``), consulted when nothing urgent
+    # fired; None: the soon patterns alone.
+    soon_net: SafetyNet | None = None
     # Other languages (``safety/languages.yaml`` beside the file); None: English only.
     languages: Languages | None = None
 
@@ -237,20 +240,28 @@ def load_red_flags(path: Path, problems: Problems) -> RedFlagsFile:
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         problems.add(1, str(NET_FILE), f"unreadable safety net weights: {exc}")
         net = None
+    try:
+        soon_net = load_net(path.parent / SOON_NET_FILE)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        problems.add(1, str(SOON_NET_FILE), f"unreadable soon net weights: {exc}")
+        soon_net = None
     training = path.parent / "safety" / "training"
-    if net is not None and training.is_dir() and net.data_sha256 != data_hash(training):
-        # weights that no longer match their labelled lines would hide what changed
-        problems.add(1, str(NET_FILE), "stale: retrain with scripts/train_safety_net.py")
+    digest = data_hash(training) if training.is_dir() else None
+    for found, name in ((net, NET_FILE), (soon_net, SOON_NET_FILE)):
+        if found is not None and digest is not None and found.data_sha256 != digest:
+            # weights that no longer match their labelled lines would hide what changed
+            problems.add(1, str(name), "stale: retrain with scripts/train_safety_net.py")
     languages_path = path.parent / LANGUAGES_FILE
     try:
         languages = Languages.load(languages_path)
     except (ValueError, KeyError, TypeError, re.error, yaml.YAMLError) as exc:
         problems.add(1, str(LANGUAGES_FILE), f"invalid languages file: {exc}")
         languages = None
-    return replace(parsed, net=net, languages=languages)
+    return replace(parsed, net=net, soon_net=soon_net, languages=languages)
 
 
 NET_FILE = Path("safety") / "net.json"
+SOON_NET_FILE = Path("safety") / "soon_net.json"
 LANGUAGES_FILE = Path("safety") / "languages.yaml"
 
 

@@ -40,7 +40,10 @@ NET = ROOT / "knowledge" / "safety" / "net.json"
 CV = ROOT / "knowledge" / "safety" / "cv.json"
 MAX_FALSE_ALARMS = 0.01
 MIN_DF = 2  # n-grams seen in one line only are noise and bloat the weights file
-SPLIT = {"nonenglish": 3, "soon_en": 3}
+# The only lines of their kind: other languages, "soon" symptoms, short follow-up shapes
+# and written-to-alarm traps (fiction, games, jokes). Held out whole, each pushed the
+# pooled false alarms up by lines no other file resembles, and so the threshold.
+SPLIT = {"nonenglish": 3, "soon_en": 3, "followup_traps": 3, "traps_en": 3}
 SOON_NET = ROOT / "knowledge" / "safety" / "soon_net.json"
 C = 100.0  # weak regularisation: the labelled lines must separate (CI: 0 false alarms)
 
@@ -48,9 +51,9 @@ C = 100.0  # weak regularisation: the labelled lines must separate (CI: 0 false 
 def read(directory: Path) -> tuple[dict[str, list[tuple[str, bool]]], set[str]]:
     """Lines per cross-validation group, and the lines labelled band "soon".
 
-    A file that holds the only lines of their kind (every other-language line, every
-    "soon" line) is split into SPLIT parts, line by line in turn: held out whole, its
-    fold would measure only the kind's absence from training.
+    A file that holds the only lines of their kind (``SPLIT``) is split into parts, line
+    by line in turn: held out whole, its fold would measure only the kind's absence from
+    training.
     """
     files: dict[str, list[tuple[str, bool]]] = {}
     soon: set[str] = set()

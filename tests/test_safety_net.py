@@ -29,8 +29,8 @@ SOON_NET = ROOT / "knowledge" / "safety" / "soon_net.json"
 BLIND_URGENT = {"urgent_en.jsonl": 0.90, "nonenglish.jsonl": 0.90}
 # cv.json when trained: urgent_en 0.817; nonenglish parts 0.650, 0.708, 0.755 (the other-
 # language patterns for ar, hi, ja, ro, zh were written from these lines: in-sample there)
-EITHER_URGENT_EN = 0.81
-EITHER_NONENGLISH = 0.65
+EITHER_URGENT_EN = 0.82  # 0.830 at the 0.924 threshold
+EITHER_NONENGLISH = 0.76  # 0.770-0.882 per part
 _NUMBER = re.compile(r"\b(?:112|911|999|119|120|108|103|15)\b")
 
 
@@ -262,12 +262,13 @@ def test_cross_validated_figures_hold_their_floors() -> None:
     assert cv["net_false_alarm_rate"] <= 0.01
     for name, figures in cv["files"].items():
         # The net alone, on a file it never saw. Issue 8's hard negatives (traps, soon lines)
-        # raised the 1%-pooled threshold from 0.92 to 0.98, so the net alone fell: lowest
-        # urgent_probe7 0.362 (0.638 before), nonenglish#1 0.390; see cv.json.
-        assert figures["net_recall"] >= 0.35, name
+        # raised the 1%-pooled threshold to 0.98 while each was held out whole; split into
+        # three groups like the other one-of-a-kind files, it is 0.924: lowest urgent_probe7
+        # 0.511, nonenglish#1 0.610; see cv.json.
+        assert figures["net_recall"] >= 0.5, name
         if not name.startswith(("urgent_en", "nonenglish")):
             assert figures["either_recall"] == 1.0, name  # patterns were tuned on these
-        if name.endswith("_traps") or name == "traps_en":
+        if name.endswith("_traps") or name.startswith(("traps_en", "followup_traps", "soon_en")):
             # Constructed lists of look-alikes of one shape: held out, no other file
             # teaches that shape; the pooled rate above still counts them.
             continue

@@ -86,7 +86,10 @@ class Languages:
         if not found:
             raise ValueError("no languages")
         self.languages = tuple(found)
-        self.general = tuple(_compile(str(p)) for p in data.get("general") or ())
+        # "asking" (general questions) and "set_aside" (the past, "I nearly had...") are
+        # both blanked before the patterns run; only a question also silences the net.
+        self.asking = tuple(_compile(str(p)) for p in data.get("asking") or ())
+        self.set_aside = tuple(_compile(str(p)) for p in data.get("set_aside") or ())
         self._by_code = {language.code: language for language in found}
         # one alternation instead of a hundred searches: every language's patterns run on
         # every non-English message, and this is most of the screen's time on them
@@ -156,13 +159,20 @@ class Languages:
         another language then gets that language's emergency reply, with its numbers.
         """
         code = self.detect(text)
-        if urgent:
-            if code is None:
-                return None
-            return Verdict(language=code, emergency=True, text=self._emergency(code))
+        if urgent and code is None:
+            return None
         prepared = self.prepare(text)
-        for pattern in self.general:  # "what are the signs of ...?" asks, it does not report
+        asked = False
+        for pattern in self.asking:  # "what are the signs of ...?" asks, it does not report
+            prepared, count = pattern.subn(" ", prepared)
+            asked = asked or count > 0
+        for pattern in self.set_aside:
             prepared = pattern.sub(" ", prepared)
+        if urgent and not asked:
+            code = code or "other"
+            return Verdict(language=code, emergency=True, text=self._emergency(code))
+        # A general question in another language: the net learned alarming words, not
+        # this language's way of asking, so the patterns decide, as the English guards do.
         if code is None:
             # short messages ("nie moge oddychac") have too few stopwords to tell the
             # language, so the patterns also run unless English words outnumber foreign ones

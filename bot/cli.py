@@ -265,6 +265,7 @@ def _main(argv: Sequence[str] | None) -> int:
             knowledge,
             fast=getattr(args, "fast", False),
             time_scale=settings.time_scale,
+            maps_dir=settings.data_dir / "maps",
         )
     from bot.telegram.runner import run
 

@@ -13,6 +13,7 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.core.knowledge import Knowledge, Routine
@@ -43,7 +44,8 @@ BANNER = (
     "'quit' to leave."
 )
 GOODBYE = "Goodbye, and take care of your feet."
-MAP_HINT = "(To see the chart as pictures, run: python -m bot maps out/foot_maps)"
+MAP_HINT = "(Every chart picture at once: python -m bot maps out/foot_maps)"
+MAP_SAVED = "The chart for this answer is saved as a picture: {path}"
 FAST_NOTE = "(Fast mode: the steps follow each other without waiting.)"
 # The terminal is one chat: its conversation context lives under this key.
 CHAT_KEY = "console"
@@ -93,8 +95,10 @@ class ConsoleChat:
         stdin: TextIO,
         stdout: TextIO,
         sleep: Callable[[float], None],
+        maps_dir: Path | None = None,
     ) -> None:
         self.companion = companion
+        self.maps_dir = maps_dir  # where the foot-map answers' pictures go (None: a hint)
         self.knowledge = knowledge
         self.fast = fast
         self.time_scale = time_scale
@@ -122,6 +126,27 @@ class ConsoleChat:
             self.stdout.write(PROMPT)
             self.stdout.flush()
         return next(self._lines, None)
+
+    def show_map(self, reply: Reply) -> None:
+        """A terminal cannot show pictures: draw the answer's chart and say where it is."""
+        if self.maps_dir is None:
+            self.say(MAP_HINT)
+            return
+        from bot.core.foot_zones import map_picture
+        from bot.pictures.foot_map import render_foot_map
+
+        picture = map_picture(reply.entry, self.knowledge)
+        path = self.maps_dir / f"foot_map_{picture.zone or 'all'}.png"
+        try:
+            self.maps_dir.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(render_foot_map(picture.zone, self.knowledge.foot_map))
+        except OSError as exc:  # a read-only folder: the answer stands without its picture
+            self.say(f"(The chart picture could not be saved: {exc.strerror or exc})")
+            self.say(MAP_HINT)
+            return
+        self.say(MAP_SAVED.format(path=path))
+        if picture.zone:
+            self.say(f"({picture.line})")
 
     # -- the loop -------------------------------------------------------------------
 
@@ -218,7 +243,7 @@ class ConsoleChat:
         if reply.topic == "tip" or action == "tip":
             self.give_tip()
         elif reply.topic == "foot-map":
-            self.say(MAP_HINT)
+            self.show_map(reply)
         if reply.suggestions:
             names = [self._topic_name(topic_id) for topic_id in reply.suggestions]
             self.say("You could also ask about: " + ", ".join(names))
@@ -305,6 +330,7 @@ def run_chat(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    maps_dir: Path | None = None,
 ) -> int:
     """Chat in the terminal until quit or end of input; returns the exit status."""
     chat = ConsoleChat(
@@ -315,6 +341,7 @@ def run_chat(
         stdin=stdin if stdin is not None else sys.stdin,
         stdout=stdout if stdout is not None else sys.stdout,
         sleep=sleep,
+        maps_dir=maps_dir,
     )
     return chat.run()
 

@@ -4,6 +4,7 @@ and the real knowledge base."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -180,7 +181,21 @@ def test_tip_topic_prints_a_tip(knowledge) -> None:
 def test_foot_map_topic_points_to_the_pictures(knowledge) -> None:
     _, out, companion = chat(knowledge, "which part of the foot matches which part of the body\n")
     assert companion.replies[0].topic == "foot-map"
-    assert "python -m bot maps" in out
+    assert "python -m bot maps" in out  # no folder for pictures: how to draw them
+
+
+def test_a_map_answer_saves_its_highlighted_chart_and_says_where(knowledge, tmp_path) -> None:
+    from PIL import Image
+
+    maps = tmp_path / "maps"
+    _, out, companion = chat(knowledge, "where is the kidney point?\n", maps_dir=maps)
+    reply = companion.replies[0]
+    assert reply.topic == "foot-map"
+    [saved] = [line for line in out.splitlines() if "saved as a picture" in line]
+    path = Path(saved.rsplit(": ", 1)[1])
+    assert path.parent == maps and "kidney" in path.name
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.width >= 400
 
 
 def test_an_interactive_terminal_gets_a_prompt(knowledge) -> None:

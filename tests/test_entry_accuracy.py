@@ -24,13 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 ENTRY_FLOORS = {
     "entries/own.jsonl": (0.85, 0.78, None),
     # written blind on 2026-12-03; first score: topic 0.843, opening 0.720 (300 lines)
-    "entries/blind_facets.jsonl": (0.83, None, 0.70),
+    # after the 31 entries of the content round: topic 0.883, opening 0.800
+    "entries/blind_facets.jsonl": (0.86, None, 0.78),
+    # a second blind set (320 lines), first score at a868608: topic 0.844, opening 0.750
+    "entries/blind4_facets.jsonl": (0.82, None, 0.73),
 }
 # file -> (whole conversations, turns, follow-up turns) floors
 CONVERSATION_FLOORS = {
     "conversations/own.jsonl": (0.80, 0.90, 0.90),
     # written blind on 2026-12-03 (70 conversations); first score 0.714 / 0.907 / 0.894
     "conversations/blind.jsonl": (0.68, 0.88, 0.86),
+    # a second blind set (70 conversations), first score at a868608: 0.414 / 0.705 / 0.664
+    "conversations/blind4.jsonl": (0.39, 0.68, 0.64),
 }
 
 

@@ -123,6 +123,13 @@ class Languages:
             return best
         return None
 
+    def plain_english(self, text: str) -> bool:
+        """At least half the words are common English words (and none of another script)."""
+        words = self.prepare(text).split()
+        if not words or any(_OTHER_LETTER.search(word) for word in words):
+            return False
+        return 2 * sum(word in self.english for word in words) >= len(words)
+
     def _script(self, text: str, prepared: str, other: int) -> str:
         """The language of a message mostly in a non-Latin script, from the script."""
         if any(ch in _UKRAINIAN_LETTERS for ch in text):

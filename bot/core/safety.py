@@ -170,6 +170,7 @@ def _starts(text: str) -> set[str]:
     return {word[:end] for word in set(text.split()) for end in range(1, len(word) + 1)}
 
 
+NET_MIN_WORDS = 5  # English messages this short are judged by the patterns alone
 # What a message raises when only the learned net fires: the common urgent reply.
 NET_FLAG = RedFlag(id="safety-net", why="", patterns=())
 # What the "soon" net raises: the soon band's general advice (no pattern named the cause).
@@ -241,6 +242,8 @@ class SafetyScreen:
         if soon is not None:
             return soon
         text = text[:MAX_CHARS]
+        if self._too_short_for_the_nets(text):
+            return None
         counts = features(text) if self.net is not None or self.soon_net is not None else None
         if self.net is not None and self.net.urgent(text, counts):
             return Screen(flag=NET_FLAG, matched="")
@@ -251,6 +254,19 @@ class SafetyScreen:
             if languages is None or languages.detect(text) is None:
                 return Screen(flag=SOON_NET_FLAG, matched="")
         return None
+
+    def _too_short_for_the_nets(self, text: str) -> bool:
+        """A few plain English words ("i've only got 2 mins") are the patterns' alone.
+
+        The nets weigh a handful of n-grams there, and a short follow-up can look
+        alarming; in the labelled data no English emergency of NET_MIN_WORDS words or
+        fewer is caught by a net and missed by every pattern. Other languages keep the
+        nets: their short emergencies ("kan kusuyorum") often have no pattern.
+        """
+        languages = self.red_flags.languages
+        if languages is None or len(clean(text).split()) > NET_MIN_WORDS:
+            return False
+        return languages.detect(text) is None and languages.plain_english(text)
 
     def _patterns(self, text: str, skip_soon: bool = False) -> Screen | None:
         """The first pattern flag raised by ``text`` (urgent ones only with skip_soon)."""

@@ -137,6 +137,17 @@ class Companion:
                 reply = self._detail(words, context, result, prefixed=False)
                 if reply is not None:
                     return reply
+            elif (
+                reading.kind is None
+                and result.out_of_scope is not None
+                and len(words) <= SHORT_DETAIL_WORDS
+                and context.topic not in (None, "urgent", GREETING)
+            ):
+                # "and fungal nails?" after a safety answer is about reflexology, not foot
+                # care: the conversation decides when the last topic has an entry for it.
+                choice = self.entries.specific(context.topic, self.followups.telling(words))
+                if choice is not None:
+                    return entry_reply(self.knowledge, choice.entry)
         elif reading.kind in ("thanks", "bye", "ok", "no", "yes"):
             # Small talk needs no context: "thanks" gets "you're welcome", never the intro.
             reply = self._target("ok" if reading.kind == "yes" else reading.kind)

@@ -1,9 +1,9 @@
-"""Time Companion.respond over every labelled question.
+"""Time Companion.respond, and the matcher alone, over every labelled question.
 
     .venv/bin/python benchmarks/bench_matcher.py [--repeat N]
 
 Loads the knowledge base once, then answers every question of
-tests/data/*.jsonl and ../shared/eval/public.jsonl N times (the first pass
+every labelled file under tests/data N times (the first pass
 warms the typo-correction cache, as a running bot would be). Prints median,
 p95 and mean microseconds per question, and the load time.
 """
@@ -20,15 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def questions() -> list[str]:
-    files = sorted((ROOT / "tests" / "data").glob("*.jsonl"))
-    public = ROOT.parent / "shared" / "eval" / "public.jsonl"
-    if public.exists():
-        files.append(public)
+    files = sorted((ROOT / "tests" / "data").rglob("*.jsonl"))
     found: list[str] = []
     for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                found.append(str(json.loads(line)["q"]))
+                row = json.loads(line)
+                turns = row.get("turns") or [row]  # conversations: every turn
+                found.extend(str(turn["q"]) for turn in turns)
     return found
 
 
@@ -58,6 +57,12 @@ def main() -> None:
             t0 = time.perf_counter()
             companion.respond(text)
             times.append((time.perf_counter() - t0) * 1e6)
+    matching: list[float] = []
+    for _ in range(args.repeat):
+        for text in items:
+            t0 = time.perf_counter()
+            companion.match(text)
+            matching.append((time.perf_counter() - t0) * 1e6)
     times.sort()
     p95 = times[int(0.95 * (len(times) - 1))]
     print(f"questions: {len(items)} x {args.repeat} repetitions")
@@ -70,6 +75,10 @@ def main() -> None:
     print(
         f"warm passes: median {statistics.median(times):.0f} us, p95 {p95:.0f} us, "
         f"mean {statistics.fmean(times):.0f} us"
+    )
+    print(
+        f"matcher alone: median {statistics.median(matching):.0f} us, "
+        f"mean {statistics.fmean(matching):.0f} us"
     )
 
 

@@ -1,4 +1,4 @@
-"""Settings from the environment and a ``.env`` file (CONTRACT section 4).
+"""Settings from the environment and a ``.env`` file (docs/CONTRACT.md section 4).
 
 Real environment variables win over ``.env``; python-dotenv parses the file (quotes,
 inline comments, escapes, ``export``). Every value is checked here, so a bad one

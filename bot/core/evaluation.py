@@ -1,11 +1,11 @@
 """Batch evaluation of the companion on labelled questions.
 
 Rows look like ``{"q": "<message>", "expect": ["<topic id>" | null, ...]}``
-(``tests/data/*.jsonl``, ``../shared/eval/public.jsonl``). A row is right when
+(``tests/data/*.jsonl``, the team's public evaluation samples). A row is right when
 the predicted topic (``None`` for clarify/fallback) is one of ``expect``.
 
 Rows may also carry ``"entry": "<entry id>"`` (entry accuracy, counted on those rows)
-and ``"must": [["a", "b"], ["c"]]`` (the facet check of ``../shared/eval/score_answers.py``:
+and ``"must": [["a", "b"], ["c"]]`` (the facet check of the team's ``score_answers.py``:
 topic right and every group has an alternative in the reply's first 300 characters).
 """
 

@@ -22,7 +22,7 @@ class ReplyKind(StrEnum):
 class Reply:
     """A reply as plain text plus what adapters need to render it.
 
-    ``topic`` is a topic id of CONTRACT section 1 or ``None``; ``suggestions`` are
+    ``topic`` is a topic id of docs/CONTRACT.md section 1 or ``None``; ``suggestions`` are
     topic ids offered as follow-ups (buttons on Telegram).
     """
 
@@ -41,7 +41,7 @@ class Reply:
         return self.topic == "urgent"
 
     def as_json(self) -> dict[str, object]:
-        """The ``ask --json`` object (CONTRACT section 2)."""
+        """The ``ask --json`` object (docs/CONTRACT.md section 2)."""
         return {
             "topic": self.topic,
             "score": round(float(self.score), 1),

@@ -61,7 +61,7 @@ WELCOME_TAGS = frozenset({"technique", "relaxation", "self-care"})
 NOT_WELCOME_TAGS = frozenset({SAFETY, "evidence"})
 # Share of positions given to a person's interests when they have any.
 INTEREST_WEIGHT = 1 / 3
-# Topic ids (CONTRACT section 1) -> the tip tags a question about them shows interest in.
+# Topic ids (docs/CONTRACT.md section 1) -> the tip tags a question about them shows interest in.
 # Stress is answered by the ``relaxation`` topic, pain by ``pain-relief``.
 TOPIC_TAGS: dict[str, tuple[str, ...]] = {
     "sleep": ("sleep",),

@@ -2,7 +2,7 @@
 
 File shape::
 
-    topic: safety                 # a topic id of CONTRACT section 1
+    topic: safety                 # a topic id of docs/CONTRACT.md section 1
     entries:
       - id: safety-pregnancy      # globally unique, topic-prefixed
         overview: true            # exactly one entry per topic answers the general question

@@ -6,7 +6,7 @@ File shape::
     fallback: <the "I don't know that one" text>
     clarify: <the "did you mean" lead-in>
     topics:
-      - id: sleep            # a topic id of CONTRACT section 1
+      - id: sleep            # a topic id of docs/CONTRACT.md section 1
         title: Sleep
         button: Sleep        # optional short label for buttons (default: title)
         questions: [...]     # at least 12 example phrasings
@@ -37,7 +37,7 @@ from bot.core.knowledge.source import (
     top_level_list,
 )
 
-# CONTRACT section 1. ``urgent`` is produced by the safety screen, not by a topic entry.
+# docs/CONTRACT.md section 1. ``urgent`` is produced by the safety screen, not by a topic entry.
 TOPIC_IDS: tuple[str, ...] = (
     "what-is-reflexology",
     "benefits",

@@ -184,6 +184,8 @@ class Companion:
     def _follow_up(self, kind: str, context: Context, subject: str | None) -> Reply | None:
         """Answer a follow-up of ``kind`` from the context; None: answer it as new."""
         last = self._entry(context.entry)
+        if kind == "yes-or-why":
+            kind = "yes" if context.offer else "more"
         if context.topic in (None, "urgent") and kind not in ("thanks", "bye", "ok", "no"):
             return None
         if kind == "more":

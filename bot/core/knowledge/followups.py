@@ -42,6 +42,7 @@ FOLLOW_UP_KINDS: tuple[str, ...] = (
     "where",  # where is that point?: the foot-map entry for the last area
     "help",  # would it help?: the last entry again, in its topic
     "yes",  # yes please: what the last reply offered
+    "yes-or-why",  # why not?: a yes to an offer, else "why?" (the last entry's ``more``)
     "no",  # no thanks
     "thanks",
     "bye",

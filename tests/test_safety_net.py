@@ -358,7 +358,10 @@ def test_heldout_redteam_floors(companion: Companion) -> None:
     # this file): 218/244 = 0.893, 9 alarms, soon 27. A REGRESSION in recall from 0.959,
     # recorded as it is, not hidden: the hard negatives added for issue 8 push the
     # 1%-pooled threshold up. See the issue-8 report.
-    assert recall >= 0.89 and alarms <= 13 and soon >= 8
+    # Threshold 0.924 (the one-of-a-kind files split in CV) and the fiction / game / film /
+    # quiz / definition / idiom guards: 225/244 = 0.922, 7 alarms, soon 27. At 0.80 it would
+    # be 232/244 with 8 alarms; the CV pick stands (see the closing note).
+    assert recall >= 0.91 and alarms <= 9 and soon >= 24
 
 
 def test_heldout_nonenglish_floors(companion: Companion) -> None:

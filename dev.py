@@ -2,7 +2,7 @@
 """Install what the bot needs into ./.venv, then start it or test it.
 
     python3 dev.py start   # terminal chat, or the Telegram bot when .env has a token
-    python3 dev.py test    # the whole test suite (ruff, then pytest); extra args go to pytest
+    python3 dev.py test    # the whole test suite (ruff check and format, mypy, then pytest)
 
 Standard library only, so it runs on a fresh clone with nothing but Python 3.11+.
 Re-installs only when pyproject.toml or constraints.txt changes.
@@ -73,8 +73,10 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(python), "-m", "bot", *argv[1:]], cwd=ROOT)
     if command == "test":
         python = ensure_installed("test")
-        lint = subprocess.call(
-            [str(python), "-m", "ruff", "check", "bot", "tests", "benchmarks", "dev.py"], cwd=ROOT
+        paths = ["bot", "tests", "benchmarks", "scripts", "dev.py"]
+        lint = subprocess.call([str(python), "-m", "ruff", "check", *paths], cwd=ROOT)
+        lint = lint or subprocess.call(
+            [str(python), "-m", "ruff", "format", "--check", *paths], cwd=ROOT
         )
         types = subprocess.call([str(python), "-m", "mypy"], cwd=ROOT)
         tests = subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT)

@@ -1,6 +1,6 @@
 """Time the whole safety screen (patterns + net + languages) per message.
 
-    .venv/bin/python scripts/bench_safety.py
+.venv/bin/python scripts/bench_safety.py
 """
 
 from __future__ import annotations

@@ -80,10 +80,12 @@ def main() -> None:
                     foreign_normal += 1
                     english_only += reply.kind.value == "english-only"
         caught, urgent = sum(hit.values()), sum(total.values())
-        print(f"== {name}: urgent recall {caught}/{urgent}"
-              f" = {caught / urgent if urgent else 1:.3f}; false alarms {false_alarms}/{normal}"
-              f"; soon band {soon_ok}/{soon_n}"
-              + (f"; english-only {english_only}/{foreign_normal}" if foreign_normal else ""))
+        print(
+            f"== {name}: urgent recall {caught}/{urgent}"
+            f" = {caught / urgent if urgent else 1:.3f}; false alarms {false_alarms}/{normal}"
+            f"; soon band {soon_ok}/{soon_n}"
+            + (f"; english-only {english_only}/{foreign_normal}" if foreign_normal else "")
+        )
         for kind in sorted(total):
             print(f"   {kind:28} {hit[kind]}/{total[kind]}")
         if show:

@@ -48,6 +48,7 @@ KIND_LABELS = {
     ReplyKind.ENGLISH_ONLY.value: "not English",
 }
 
+
 def _admin_commands() -> list[BotCommand]:
     return [
         BotCommand("stats", "Counts: people, subscribers, answers (admins)"),

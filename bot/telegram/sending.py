@@ -9,6 +9,12 @@ Interactive replies are paced (``PACER``), overall and per chat, so a burst from
 stays under Telegram's limits instead of provoking floods of 429s: about 30 messages a
 second overall and one a second in a chat, with a short burst tolerated. Each try of each
 chunk waits its turn, so a retry never jumps the queue.
+
+Several workers on one PostgreSQL database share one overall budget (``SharedBudget``,
+installed by the app as ``SHARED_BUDGET``): each send takes the next free slot from the
+database, so the whole bot stays within Telegram's 30 a second however many workers
+there are. The per-chat buckets stay local: a chat's replies come from the worker that
+got its message, and its next message may go elsewhere only after that reply.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import logging
 import re
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiolimiter import AsyncLimiter
 from telegram import (
@@ -41,6 +47,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from bot.storage.base import StorageError
+
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -54,10 +62,57 @@ OVERALL_BURST = 10
 CHAT_PER_SECOND = 1.0
 CHAT_BURST = 2
 _PRUNE_CHATS_AT = 4096  # idle per-chat limiters are dropped past this many
+# Slots of the shared budget come one by one: no burst, so no one-second window ever
+# holds more than 30 sends of the whole bot.
+SHARED_BURST = 1
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 Sleep = Callable[[float], Awaitable[Any]]
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+class SlotSource(Protocol):
+    """Hands out the send slots of the whole bot (``Store.take_send_slot``)."""
+
+    async def take_send_slot(self, per_second: float, burst: int) -> float: ...
+
+
+class SharedBudget:
+    """One overall send budget for every worker, kept in the shared database.
+
+    If the database cannot hand out a slot, this worker paces itself locally at the
+    full rate (logged once per outage): a reply is never held back by the database.
+    """
+
+    def __init__(
+        self, source: SlotSource, per_second: float = OVERALL_PER_SECOND, burst: int = SHARED_BURST
+    ) -> None:
+        self.source = source
+        self.per_second = per_second
+        self.burst = burst
+        self.taken = 0
+        self._fallback: AsyncLimiter | None = None
+        self._failing = False
+
+    async def take(self) -> None:
+        """Return when the whole bot may send one more message."""
+        try:
+            wait = await self.source.take_send_slot(self.per_second, self.burst)
+        except StorageError:
+            if not self._failing:
+                log.warning("shared send budget unavailable: pacing this worker alone")
+                self._failing = True
+            if self._fallback is None:
+                self._fallback = AsyncLimiter(1, 1.0 / self.per_second)
+            await self._fallback.acquire()
+            return
+        self._failing = False
+        self.taken += 1
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+SHARED_BUDGET: SharedBudget | None = None  # set while an app on a shared database runs
 
 
 class ReplyPacer:
@@ -105,7 +160,11 @@ class ReplyPacer:
             self._chats = {}
         if chat_id is not None:
             await self._chat_limiter(chat_id).acquire()
-        await self._overall.acquire()
+        shared = SHARED_BUDGET
+        if shared is not None:
+            await shared.take()
+        else:
+            await self._overall.acquire()
 
 
 PACER = ReplyPacer()
@@ -291,7 +350,9 @@ async def send_text(
 __all__ = [
     "MAX_MESSAGE_LENGTH",
     "PACER",
+    "SHARED_BUDGET",
     "ReplyPacer",
+    "SharedBudget",
     "call_with_retry",
     "retry_after_seconds",
     "send_text",

@@ -207,6 +207,11 @@ async def _reload_check_job(context: BotContext) -> None:
     if version <= int(services.state.get(VERSION_KEY, 0)):
         return
     services.state[VERSION_KEY] = version  # once per version, even if it is refused here
+    # Loading takes seconds: in a task of its own, so the next checks are not held up.
+    context.application.create_task(_reload_here(services), name="reload-from-another-worker")
+
+
+async def _reload_here(services: Services) -> None:
     try:
         await _load_again(services)
     except KnowledgeError as exc:

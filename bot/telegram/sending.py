@@ -23,6 +23,7 @@ import asyncio
 import datetime as dtm
 import logging
 import re
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -65,6 +66,8 @@ _PRUNE_CHATS_AT = 4096  # idle per-chat limiters are dropped past this many
 # Slots of the shared budget come one by one: no burst, so no one-second window ever
 # holds more than 30 sends of the whole bot.
 SHARED_BURST = 1
+LATE_SLOT_STEPS = 3  # a slot used later than this many steps is given back for a new one
+MAX_LATE_SLOTS = 3  # and at most this many times for one send: it goes out in the end
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 Sleep = Callable[[float], Awaitable[Any]]
@@ -91,25 +94,37 @@ class SharedBudget:
         self.per_second = per_second
         self.burst = burst
         self.taken = 0
+        self.late = 0  # slots given back because this worker woke up too late for them
         self._fallback: AsyncLimiter | None = None
         self._failing = False
 
     async def take(self) -> None:
-        """Return when the whole bot may send one more message."""
-        try:
-            wait = await self.source.take_send_slot(self.per_second, self.burst)
-        except StorageError:
-            if not self._failing:
-                log.warning("shared send budget unavailable: pacing this worker alone")
-                self._failing = True
-            if self._fallback is None:
-                self._fallback = AsyncLimiter(1, 1.0 / self.per_second)
-            await self._fallback.acquire()
-            return
-        self._failing = False
-        self.taken += 1
-        if wait > 0:
-            await asyncio.sleep(wait)
+        """Return when the whole bot may send one more message.
+
+        A slot woken up for too late (this worker's event loop was held up) is given
+        back and a new one taken: otherwise every sender held up together would send
+        together when the loop frees up, a burst the budget never granted.
+        """
+        step = 1.0 / self.per_second
+        for attempt in range(1, MAX_LATE_SLOTS + 1):
+            try:
+                wait = await self.source.take_send_slot(self.per_second, self.burst)
+            except StorageError:
+                if not self._failing:
+                    log.warning("shared send budget unavailable: pacing this worker alone")
+                    self._failing = True
+                if self._fallback is None:
+                    self._fallback = AsyncLimiter(1, step)
+                await self._fallback.acquire()
+                return
+            self._failing = False
+            self.taken += 1
+            woken = time.monotonic() + wait
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if time.monotonic() - woken <= LATE_SLOT_STEPS * step or attempt == MAX_LATE_SLOTS:
+                return
+            self.late += 1
 
 
 SHARED_BUDGET: SharedBudget | None = None  # set while an app on a shared database runs

@@ -200,3 +200,25 @@ def test_a_new_detail_about_a_person_goes_to_the_safety_entry(companion) -> None
     assert (detail.topic, detail.entry) == ("safety", "safety-diabetes")
     _, mum = talk(companion, "is reflexology safe", "what about for my mum?", chat="m")
     assert mum.entry == "safety-older-people"
+
+
+def test_context_json_keeps_ids_only_and_reads_damage_as_no_context() -> None:
+    from bot.core.conversation import Context, context_from_json, context_to_json
+
+    context = Context(topic="sleep", entry="sleep-how", subject="partner", at=123.0)
+    text = context_to_json(context)
+    assert "123" not in text  # the store keeps the time on its own clock
+    assert context_from_json(text, at=5.0) == context.but(at=5.0)
+    assert context_from_json('{"topic": "pain", "from_a_newer_bot": "x"}') == Context(topic="pain")
+    assert context_from_json("not json") is None
+    assert context_from_json("[1, 2]") is None
+    assert context_from_json('{"topic": 7}') == Context()  # a wrong type is dropped
+
+
+def test_turn_returns_the_context_to_keep_for_callers_that_store_it(companion) -> None:
+    first, after = companion.turn("does reflexology help with sleep?", None)
+    assert after is not None and after.topic == first.topic
+    second, _ = companion.turn("why?", after)
+    alone, _ = companion.turn("why?", None)
+    assert second.text != alone.text  # read against the context it was given
+    assert companion.turn("Wie geht es dir?", after)[1] is None  # foreign: context kept

@@ -445,3 +445,123 @@ async def test_postgres_a_locked_row_fails_fast_without_blocking_the_loop(postgr
     assert 1.5 < elapsed < 5.0
     assert ticks >= 100
     await store.close()
+
+
+# -- several workers: conversation context, knowledge version, role, send budget ----------
+
+
+async def test_conversation_context_is_kept_by_key_expires_and_is_purged(store: Store) -> None:
+    idle = 1800.0
+    assert await store.get_context("tg:1", NOW, idle) is None
+    await store.put_context("tg:1", '{"topic": "sleep"}', NOW)
+    await store.put_context("tg:2", '{"topic": "pain"}', NOW - 2 * idle)
+    data, at = await store.get_context("tg:1", NOW + idle, idle)  # type: ignore[misc]
+    assert ('"topic"' in data and "sleep" in data, at) == (True, NOW)
+    assert await store.get_context("tg:1", NOW + idle + 1, idle) is None  # expired: absent
+    assert await store.get_context("tg:2", NOW, idle) is None
+    await store.put_context("tg:1", '{"topic": "stress"}', NOW + 10)  # a newer turn wins
+    data, _ = await store.get_context("tg:1", NOW + 10, idle)  # type: ignore[misc]
+    assert "stress" in data
+    assert await store.purge_contexts(NOW, idle) == 1  # tg:2 only
+    assert await store.clear_context("tg:1") is True
+    assert await store.clear_context("tg:1") is False
+    assert await store.get_context("tg:1", NOW + 10, idle) is None
+
+
+async def test_knowledge_version_moves_on_once_per_bump(store: Store) -> None:
+    assert await store.knowledge_version() == 0
+    assert await store.bump_knowledge_version() == 1
+    assert await store.bump_knowledge_version() == 2
+    assert await store.knowledge_version() == 2
+
+
+async def test_send_slots_are_spaced_after_a_burst(store: Store) -> None:
+    waits = [await store.take_send_slot(100.0, 3) for _ in range(8)]
+    assert waits[0] == 0.0
+    # three at once, then 10 ms apart (minus the time the calls themselves took)
+    assert waits[-1] == pytest.approx(0.05, abs=0.03)
+    assert waits == sorted(waits)
+
+
+async def test_sqlite_always_holds_the_dispatcher_role(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "bot.sqlite3")
+    assert store.shared is False
+    assert await store.hold_dispatcher_role() is True
+    await store.close()
+
+
+async def test_postgres_dispatcher_role_is_held_by_one_worker_and_taken_over(
+    postgres_url,
+) -> None:
+    from bot.storage.postgres import PostgresStore
+
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    assert first.shared and second.shared
+    assert await first.hold_dispatcher_role() is True
+    assert await second.hold_dispatcher_role() is False
+    assert await first.hold_dispatcher_role() is True  # still held, not taken twice
+    assert await second.hold_dispatcher_role() is False
+    await first.close()  # the holder's connection ends (as when its process dies)
+    assert await second.hold_dispatcher_role() is True
+    assert await first.hold_dispatcher_role() is False  # closed: never a role
+    await second.close()
+
+
+async def test_postgres_dispatcher_role_lost_with_its_connection_is_tried_again(
+    postgres_url,
+) -> None:
+    import psycopg
+
+    from bot.storage.postgres import PostgresStore
+
+    store = PostgresStore(postgres_url)
+    assert await store.hold_dispatcher_role() is True
+    with psycopg.connect(postgres_url, autocommit=True) as admin:  # the server drops it
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks"
+            " WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+        )
+    assert await store.hold_dispatcher_role() is False  # noticed at the next pass
+    assert await store.hold_dispatcher_role() is True  # and taken again on a new connection
+    await store.close()
+
+
+async def test_postgres_send_budget_is_one_for_every_worker(postgres_url) -> None:
+    import asyncio
+
+    from bot.storage.postgres import PostgresStore
+
+    stores = [PostgresStore(postgres_url) for _ in range(3)]
+    rate = 200.0
+    started = time.monotonic()
+
+    async def granted(s: PostgresStore) -> float:
+        # When the slot is, as granted: what this event loop does after is not the budget's.
+        wait = await s.take_send_slot(rate, 1)
+        return time.monotonic() + wait - started
+
+    moments = sorted(await asyncio.gather(*(granted(s) for s in stores for _ in range(20))))
+    for s in stores:
+        await s.close()
+    # 60 sends from three workers: one budget, so they span 59 steps, not 19.
+    assert moments[-1] - moments[0] >= 59 / rate * 0.9
+    # (moments read after each call returns: this loop's own scheduling blurs them a little)
+    assert max(sum(1 for m in moments if a <= m < a + 0.1) for a in moments) <= 0.1 * rate + 8
+
+
+async def test_postgres_claims_skip_a_row_locked_elsewhere(postgres_url) -> None:
+    import psycopg
+
+    from bot.storage.postgres import PostgresStore
+
+    store = PostgresStore(postgres_url)
+    await store.subscribe(1)
+    holder = psycopg.connect(postgres_url)  # e.g. another worker saving this person's time
+    holder.execute("UPDATE users SET daily_time = '10:00' WHERE chat_id = 1")
+    started = time.monotonic()
+    assert await store.claim_day(1, "2026-06-01", NOW) is None  # skipped, not waited for
+    assert time.monotonic() - started < 1.0
+    holder.rollback()
+    holder.close()
+    assert await store.claim_day(1, "2026-06-01", NOW) is not None  # the next pass gets it
+    await store.close()

@@ -63,16 +63,25 @@ class Companion:
 
     def respond(self, text: str, chat: str | None = None) -> Reply:
         """The reply to one user message; ``chat`` keys the conversation (None: no context)."""
+        context = self.contexts.get(chat) if chat is not None else None
+        reply, after = self.turn(text, context)
+        if chat is not None and after is not None:
+            self.contexts.put(chat, after)
+        return reply
+
+    def turn(self, text: str, context: Context | None) -> tuple[Reply, Context | None]:
+        """One turn read against ``context``: the reply and the context to keep after it
+        (None: keep the one there was). For callers that keep contexts themselves, such
+        as several workers sharing a database: load, ``turn``, save."""
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         text = text[:MAX_INPUT_CHARS]
-        context = self.contexts.get(chat) if chat is not None else None
         flag = self.safety.screen(text)  # first, on every turn, whatever the context
         if flag is NET_FLAG:
             # the net reads other languages too: their emergency reply and local numbers
             foreign = self.safety.language(text, urgent=True)
             if foreign is not None:
-                return language_reply(foreign)
+                return language_reply(foreign), None
         if flag is not None:
             reply = urgent_reply(self.knowledge, flag)
         else:
@@ -80,15 +89,13 @@ class Companion:
             # "English only"; the conversation's context is left as it was
             foreign = self.safety.language(text)
             if foreign is not None:
-                return language_reply(foreign)
+                return language_reply(foreign), None
             if not clean(text):
-                return fallback_reply(self.knowledge, text=EMPTY_PROMPT)
+                return fallback_reply(self.knowledge, text=EMPTY_PROMPT), None
             result = self.matcher.match(text)
             words = list(result.tokens) or clean(text).split()
             reply = self._answer(text, words, result, context)
-        if chat is not None:
-            self.contexts.put(chat, self._next_context(context, reply, text))
-        return reply
+        return reply, self._next_context(context, reply, text)
 
     def forget(self, chat: str) -> None:
         """Drop what the bot remembers of this chat's conversation (/forget)."""
@@ -96,13 +103,19 @@ class Companion:
 
     def choose(self, choice: str, chat: str | None = None) -> Reply:
         """A picked option (a topic or entry id from "did you mean", or a button)."""
+        context = self.contexts.get(chat) if chat is not None else None
+        reply, after = self.choose_in(choice, context)
+        if chat is not None:
+            self.contexts.put(chat, after)
+        return reply
+
+    def choose_in(self, choice: str, context: Context | None) -> tuple[Reply, Context]:
+        """``choose`` against a context the caller keeps: the reply and the context after it."""
         entry = self.knowledge.entry_by_id.get(choice)
         reply = (
             entry_reply(self.knowledge, entry) if entry is not None else self.topic_reply(choice)
         )
-        if chat is not None:
-            self.contexts.put(chat, self._next_context(self.contexts.get(chat), reply, ""))
-        return reply
+        return reply, self._next_context(context, reply, "")
 
     def match(self, text: str) -> MatchResult:
         """The matcher's raw result (for evaluation and debugging)."""

@@ -9,11 +9,12 @@ several processes.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Protocol
 
 IDLE_SECONDS = 30 * 60
@@ -41,6 +42,29 @@ class Context:
     def but(self, **changes: object) -> Context:
         """A copy with ``changes``."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_ID_FIELDS = tuple(f.name for f in fields(Context) if f.name != "at")
+
+
+def context_to_json(context: Context) -> str:
+    """The context's ids as JSON, for a store shared by several processes (no ``at``:
+    the store keeps the time of the last turn on its own clock)."""
+    data = asdict(context)
+    return json.dumps({k: data[k] for k in _ID_FIELDS if data[k] is not None}, sort_keys=True)
+
+
+def context_from_json(text: str, at: float = 0.0) -> Context | None:
+    """The context ``context_to_json`` wrote; None for anything else (an unknown field
+    from a newer bot is ignored, a damaged row reads as no context)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    ids = {k: v for k, v in data.items() if k in _ID_FIELDS and (v is None or isinstance(v, str))}
+    return Context(**ids, at=at)
 
 
 class ContextStore(Protocol):
@@ -94,4 +118,12 @@ class MemoryContextStore:
         return len(self._items)
 
 
-__all__ = ["IDLE_SECONDS", "Context", "ContextStore", "MemoryContextStore", "telegram_key"]
+__all__ = [
+    "IDLE_SECONDS",
+    "Context",
+    "ContextStore",
+    "MemoryContextStore",
+    "context_from_json",
+    "context_to_json",
+    "telegram_key",
+]

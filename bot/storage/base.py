@@ -12,6 +12,14 @@ after the Bot API accepted the message ``confirm_sent`` marks it ``sent``. A row
 (kill -9, power loss): ``unconfirmed_claims`` hands it back and it is sent again with
 the same tip. The only duplicate window is the time between Telegram accepting the
 message and ``confirm_sent`` committing (one loopback round trip to the database).
+
+Several workers on one database (PostgreSQL; ``shared`` is True) also keep here what
+would otherwise live in one process: each chat's conversation context (ids only, as the
+adapter's JSON, with the time of its last turn), the knowledge base's version (a /reload
+on one worker bumps it, the others see it and reload), who runs the daily-tip dispatcher
+(``hold_dispatcher_role``) and one shared budget of send slots for the whole bot
+(``take_send_slot``). SQLite is one process: its role is always held and its budget is
+kept in memory.
 """
 
 from __future__ import annotations
@@ -70,6 +78,11 @@ class Store(Protocol):
         """Where the data lives, for logs (never a password)."""
         ...
 
+    @property
+    def shared(self) -> bool:
+        """True when several bot processes may use this database at once."""
+        ...
+
     async def close(self) -> None: ...
 
     async def schema_version(self) -> int: ...
@@ -108,6 +121,20 @@ class Store(Protocol):
     # "Did this help?" (aggregate only)
     async def record_answer_vote(self, entry_id: str, helpful: bool) -> None: ...
     async def answer_vote_counts(self) -> dict[str, tuple[int, int]]: ...
+
+    # conversation context by chat key: ``data`` is opaque here (the adapter's JSON)
+    async def get_context(
+        self, chat_key: str, now: float, idle_seconds: float
+    ) -> tuple[str, float] | None: ...
+    async def put_context(self, chat_key: str, data: str, now: float) -> None: ...
+    async def clear_context(self, chat_key: str) -> bool: ...
+    async def purge_contexts(self, now: float, idle_seconds: float) -> int: ...
+
+    # several workers, one schedule
+    async def knowledge_version(self) -> int: ...
+    async def bump_knowledge_version(self) -> int: ...
+    async def hold_dispatcher_role(self) -> bool: ...
+    async def take_send_slot(self, per_second: float, burst: int) -> float: ...
 
 
 __all__ = [

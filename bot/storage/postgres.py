@@ -11,11 +11,24 @@ loop; no call blocks the loop. Each connection has a short ``lock_timeout`` and 
 ``statement_timeout``, so a locked row or a stuck server fails one call with a logged
 ``StorageError`` instead of holding a handler for long. The password never reaches a log:
 ``description`` drops it.
+
+Several workers share this database (``shared``):
+
+- the daily-tip dispatcher runs where ``hold_dispatcher_role`` is true: a session
+  advisory lock (``pg_try_advisory_lock``) on a connection of its own, held for the
+  worker's life. The server frees it when that connection ends (the worker exits or is
+  killed; TCP keepalives end it when the machine vanishes), and another worker's next
+  try takes it over;
+- ``take_send_slot`` is one send budget for the whole bot: a single row holds the next
+  free slot, moved on atomically by every send of every worker, on the server's clock
+  (workers' clocks may differ; the server's is one);
+- the conversation context and the knowledge version are rows like any other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -43,6 +56,13 @@ CONNECT_TIMEOUT = 5  # seconds
 SESSION_OPTIONS = "-c lock_timeout=2000 -c statement_timeout=10000"
 POOL_MAX = 8
 MIGRATION_LOCK = 0x7265666C  # advisory lock key for migrations ("refl")
+DISPATCHER_LOCK = 0x72656664  # advisory lock key of the daily-tip dispatcher's role ("refd")
+# The dispatcher's connection: the server ends it (freeing the role) within about 25 s of
+# its worker's machine going silent, instead of the kernel's two hours.
+ROLE_OPTIONS = (
+    f"{SESSION_OPTIONS} -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5"
+    " -c tcp_keepalives_count=3"
+)
 
 # The same steps as SQLite's MIGRATIONS, in PostgreSQL's dialect; append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -98,6 +118,21 @@ MIGRATIONS: tuple[str, ...] = (
         count    INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (entry_id, helpful)
     );
+    """,
+    # 5: the conversation context per chat key (shared by the workers), named numbers
+    # (the knowledge version) and the bot's one send budget (the next free slot, unix s).
+    """
+    CREATE TABLE conversation_context (
+        chat_key   TEXT             PRIMARY KEY,
+        data       JSONB            NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX conversation_context_updated ON conversation_context (updated_at);
+    CREATE TABLE bot_state (
+        name  TEXT             PRIMARY KEY,
+        value DOUBLE PRECISION NOT NULL
+    );
+    INSERT INTO bot_state (name, value) VALUES ('knowledge_version', 0), ('send_slot', 0);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -161,6 +196,9 @@ class PostgresStore:
         self._pool: AsyncConnectionPool | None = None
         self._opening = asyncio.Lock()
         self._closed = False
+        self._role: psycopg.AsyncConnection[Any] | None = None
+        self._role_held = False
+        self._role_lock: asyncio.Lock | None = None
         try:
             with psycopg.connect(
                 url, connect_timeout=CONNECT_TIMEOUT, options=SESSION_OPTIONS, autocommit=True
@@ -176,6 +214,10 @@ class PostgresStore:
     @property
     def description(self) -> str:
         return safe_description(self.url)
+
+    @property
+    def shared(self) -> bool:
+        return True
 
     async def _get_pool(self) -> AsyncConnectionPool:
         if self._closed:
@@ -222,8 +264,12 @@ class PostgresStore:
         return int((await self._run(name, (query, params)))[1])
 
     async def close(self) -> None:
-        """Close the pool (waiting for the calls under way)."""
+        """Close the pool (waiting for the calls under way) and give up the dispatcher role."""
         self._closed = True
+        if self._role is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._role.close()
+            self._role, self._role_held = None, False
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -345,13 +391,16 @@ class PostgresStore:
         return int(rows[0][0])
 
     async def claim_day(self, chat_id: int, local_date: str, now: float) -> Claim | None:
-        # FOR UPDATE: a second claimer waits for the first, then sees the new last_sent
-        # and matches nothing (READ COMMITTED re-checks the row), in any process.
+        # FOR UPDATE SKIP LOCKED: a row another transaction holds (a second claimer, or
+        # the person changing their settings right now) is skipped, not waited for: the
+        # claim returns None at once and a later pass finds the row free and re-checked.
+        # A claimer never blocks the dispatcher, and a day is still claimed only once.
         results = await self._run(
             "claim_day",
             (
                 "WITH old AS (SELECT chat_id, last_sent FROM users WHERE chat_id = %s"
-                ' AND subscribed AND (last_sent IS NULL OR last_sent < %s COLLATE "C") FOR UPDATE),'
+                ' AND subscribed AND (last_sent IS NULL OR last_sent < %s COLLATE "C")'
+                " FOR UPDATE SKIP LOCKED),"
                 " claimed AS (UPDATE users u SET last_sent = %s,"
                 " tip_position = u.tip_position + 1 FROM old WHERE u.chat_id = old.chat_id"
                 " RETURNING u.tip_position - 1 AS position, old.last_sent AS previous)"
@@ -515,6 +564,120 @@ class PostgresStore:
             yes, no = counts.get(str(entry_id), (0, 0))
             counts[str(entry_id)] = (yes + int(count), no) if helpful else (yes, no + int(count))
         return counts
+
+    # -- conversation context ----------------------------------------------------------
+
+    async def get_context(
+        self, chat_key: str, now: float, idle_seconds: float
+    ) -> tuple[str, float] | None:
+        rows = await self._rows(
+            "get_context",
+            "SELECT data::text, updated_at FROM conversation_context"
+            " WHERE chat_key = %s AND updated_at >= %s",
+            chat_key,
+            now - idle_seconds,
+        )
+        return (str(rows[0][0]), float(rows[0][1])) if rows else None
+
+    async def put_context(self, chat_key: str, data: str, now: float) -> None:
+        await self._run(
+            "put_context",
+            (
+                "INSERT INTO conversation_context (chat_key, data, updated_at)"
+                " VALUES (%s, %s::jsonb, %s) ON CONFLICT (chat_key) DO UPDATE SET"
+                " data = EXCLUDED.data, updated_at = EXCLUDED.updated_at",
+                (chat_key, data, now),
+            ),
+        )
+
+    async def clear_context(self, chat_key: str) -> bool:
+        return (
+            await self._count(
+                "clear_context", "DELETE FROM conversation_context WHERE chat_key = %s", chat_key
+            )
+            > 0
+        )
+
+    async def purge_contexts(self, now: float, idle_seconds: float) -> int:
+        return await self._count(
+            "purge_contexts",
+            "DELETE FROM conversation_context WHERE updated_at < %s",
+            now - idle_seconds,
+        )
+
+    # -- several workers, one schedule -------------------------------------------------
+
+    async def knowledge_version(self) -> int:
+        rows = await self._rows(
+            "knowledge_version", "SELECT value FROM bot_state WHERE name = 'knowledge_version'"
+        )
+        return int(rows[0][0]) if rows else 0
+
+    async def bump_knowledge_version(self) -> int:
+        rows = await self._rows(
+            "bump_knowledge_version",
+            "UPDATE bot_state SET value = value + 1 WHERE name = 'knowledge_version'"
+            " RETURNING value",
+        )
+        return int(rows[0][0])
+
+    async def hold_dispatcher_role(self) -> bool:
+        """True while this process holds the dispatcher's advisory lock (tried if not).
+
+        Checked at every pass: a connection that broke (server restart, network) lost
+        the lock with it, so it is replaced and the lock tried again like any other
+        worker would; a database that cannot be reached means no role, never an error.
+        """
+        if self._closed:
+            return False
+        if self._role_lock is None:
+            self._role_lock = asyncio.Lock()
+        async with self._role_lock:
+            try:
+                if self._role is not None and not self._role.closed:
+                    if self._role_held:
+                        await self._role.execute("SELECT 1")  # still ours while it answers
+                        return True
+                else:
+                    self._role_held = False
+                    self._role = await psycopg.AsyncConnection.connect(
+                        self.url,
+                        autocommit=True,
+                        options=ROLE_OPTIONS,
+                        connect_timeout=CONNECT_TIMEOUT,
+                    )
+                cursor = await self._role.execute(
+                    "SELECT pg_try_advisory_lock(%s)", (DISPATCHER_LOCK,)
+                )
+                row = await cursor.fetchone()
+                held = bool(row and row[0])
+                if held and not self._role_held:
+                    log.info("this worker now runs the daily-tip dispatcher")
+                self._role_held = held
+                return held
+            except psycopg.Error as exc:
+                if self._role_held:
+                    log.warning("lost the daily-tip dispatcher role: %s", _one_line(exc, self.url))
+                if self._role is not None:
+                    with contextlib.suppress(psycopg.Error):
+                        await self._role.close()
+                self._role, self._role_held = None, False
+                return False
+
+    async def take_send_slot(self, per_second: float, burst: int) -> float:
+        """Seconds to wait before the next send of the whole bot (every worker)."""
+        step = 1.0 / per_second
+        # A generic cell rate algorithm on the server's clock, one row for all workers.
+        rows = await self._rows(
+            "take_send_slot",
+            "WITH clock AS (SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now)"
+            " UPDATE bot_state SET value = GREATEST(value, clock.now - %s) + %s FROM clock"
+            " WHERE name = 'send_slot' RETURNING value - %s - clock.now",
+            (max(burst, 1) - 1) * step,
+            step,
+            step,
+        )
+        return max(0.0, float(rows[0][0]))
 
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "migrate", "safe_description"]

@@ -13,6 +13,10 @@ What is stored, and nothing more:
 - ``routine_runs``: per chat, the routine being shown in its live message (routine id,
   the run's button token, the message id, the step): a restart ends it with a note.
 - ``answer_feedback``: aggregate "Did this help?" counts per (entry id, yes/no); no user id.
+- ``conversation_context``: per chat key, the conversation context's ids (JSON, never
+  message text) and the time of the last turn; an expired row reads as absent and is
+  purged. (Used when several workers share PostgreSQL; one process keeps it in memory.)
+- ``bot_state``: named numbers, such as the knowledge base's version.
 
 The file runs in WAL mode (readers never block the writer, a crash never leaves a
 half-written row). ``PRAGMA user_version`` holds the schema version; ``MIGRATIONS``
@@ -35,6 +39,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -115,6 +120,20 @@ MIGRATIONS: tuple[str, ...] = (
         count    INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (entry_id, helpful)
     ) WITHOUT ROWID;
+    """,
+    # 5: the conversation context per chat key (for several workers) and named numbers.
+    """
+    CREATE TABLE conversation_context (
+        chat_key   TEXT PRIMARY KEY,
+        data       TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX conversation_context_updated ON conversation_context (updated_at);
+    CREATE TABLE bot_state (
+        name  TEXT PRIMARY KEY,
+        value REAL NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO bot_state (name, value) VALUES ('knowledge_version', 0);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -538,6 +557,58 @@ class Database:
             ).fetchall()
         return _vote_counts(rows)
 
+    # -- conversation context ----------------------------------------------------------
+
+    def get_context(
+        self, chat_key: str, now: float, idle_seconds: float
+    ) -> tuple[str, float] | None:
+        """The context's data and time of its last turn; None when absent or expired."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data, updated_at FROM conversation_context"
+                " WHERE chat_key = ? AND updated_at >= ?",
+                (chat_key, now - idle_seconds),
+            ).fetchone()
+        return (str(row[0]), float(row[1])) if row else None
+
+    def put_context(self, chat_key: str, data: str, now: float) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO conversation_context (chat_key, data, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_key) DO UPDATE SET data = excluded.data,"
+                " updated_at = excluded.updated_at",
+                (chat_key, data, now),
+            )
+
+    def clear_context(self, chat_key: str) -> bool:
+        with self._transaction() as db:
+            cursor = db.execute("DELETE FROM conversation_context WHERE chat_key = ?", (chat_key,))
+        return cursor.rowcount > 0
+
+    def purge_contexts(self, now: float, idle_seconds: float) -> int:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM conversation_context WHERE updated_at < ?", (now - idle_seconds,)
+            )
+        return cursor.rowcount
+
+    # -- named numbers -----------------------------------------------------------------
+
+    def knowledge_version(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM bot_state WHERE name = 'knowledge_version'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def bump_knowledge_version(self) -> int:
+        with self._transaction() as db:
+            row = db.execute(
+                "UPDATE bot_state SET value = value + 1 WHERE name = 'knowledge_version'"
+                " RETURNING value"
+            ).fetchone()
+        return int(row[0])
+
 
 def _vote_counts(rows: list[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:
     counts: dict[str, tuple[int, int]] = {}
@@ -545,6 +616,14 @@ def _vote_counts(rows: list[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:
         yes, no = counts.get(str(entry_id), (0, 0))
         counts[str(entry_id)] = (yes + int(count), no) if helpful else (yes, no + int(count))
     return counts
+
+
+def _take_slot(holder: Any, now: float, per_second: float, burst: int) -> float:
+    # A generic cell rate algorithm: slots 1/per_second apart, ``burst`` at once when idle.
+    step = 1.0 / per_second
+    start = max(holder._next_slot, now - (max(burst, 1) - 1) * step)
+    holder._next_slot = start + step
+    return max(0.0, start - now)
 
 
 class SqliteStore:
@@ -569,10 +648,16 @@ class SqliteStore:
         self._all_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sqlite")
         self._closed = False
+        self._next_slot = 0.0  # the in-memory send budget (see ``take_send_slot``)
 
     @property
     def description(self) -> str:
         return f"sqlite:{self.path}"
+
+    @property
+    def shared(self) -> bool:
+        """One process per file (the instance lock): nothing to share with another."""
+        return False
 
     @property
     def sync(self) -> Database:
@@ -715,6 +800,37 @@ class SqliteStore:
     async def answer_vote_counts(self) -> dict[str, tuple[int, int]]:
         result: dict[str, tuple[int, int]] = await self._call("answer_vote_counts")
         return result
+
+    async def get_context(
+        self, chat_key: str, now: float, idle_seconds: float
+    ) -> tuple[str, float] | None:
+        result: tuple[str, float] | None = await self._call(
+            "get_context", chat_key, now, idle_seconds
+        )
+        return result
+
+    async def put_context(self, chat_key: str, data: str, now: float) -> None:
+        await self._call("put_context", chat_key, data, now)
+
+    async def clear_context(self, chat_key: str) -> bool:
+        return bool(await self._call("clear_context", chat_key))
+
+    async def purge_contexts(self, now: float, idle_seconds: float) -> int:
+        return int(await self._call("purge_contexts", now, idle_seconds))
+
+    async def knowledge_version(self) -> int:
+        return int(await self._call("knowledge_version"))
+
+    async def bump_knowledge_version(self) -> int:
+        return int(await self._call("bump_knowledge_version"))
+
+    async def hold_dispatcher_role(self) -> bool:
+        """Always: a SQLite file has one polling process (``bot.storage.lock``)."""
+        return True
+
+    async def take_send_slot(self, per_second: float, burst: int) -> float:
+        """Seconds to wait before the next send; one process needs no database for it."""
+        return _take_slot(self, time.monotonic(), per_second, burst)
 
 
 __all__ = [

@@ -5,7 +5,10 @@
   reply today and over the last 7 days, routine and reply feedback totals, and how many
   questions wait for review.
 - ``/reload`` (admins only): re-reads and validates the knowledge base; a broken one is
-  refused with its problems listed and the running one is kept.
+  refused with its problems listed and the running one is kept. With several workers on
+  one database the reload bumps the knowledge version there; every other worker checks
+  it every ``RELOAD_CHECK_SECONDS`` and reloads its own copy of the files (each worker
+  validates for itself and keeps what it runs on a broken one).
 
 Admins get a command menu of their own (``BotCommandScopeChat``) with the two admin
 commands added; everyone else's menu does not show them. ``note_reply`` is called by the
@@ -27,6 +30,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply, ReplyKind
 from bot.insights import FLUSH_SECONDS, Insights, InsightStore, today
+from bot.storage import StorageError
 from bot.telegram.context import BotApplication, BotContext
 from bot.telegram.feature import Feature
 from bot.telegram.sending import send_text
@@ -35,6 +39,8 @@ from bot.telegram.services import Services
 log = logging.getLogger(__name__)
 
 INSIGHTS_KEY = "insights"  # in Services.state
+VERSION_KEY = "knowledge-version"  # in Services.state: the version this worker runs
+RELOAD_CHECK_SECONDS = 5.0  # how often a worker on a shared database looks for a /reload
 ADMINS_ONLY = "Sorry, that command is for the bot's admins."
 RELOADING = "Reloading the knowledge base..."
 MAX_PROBLEMS_SHOWN = 30
@@ -151,12 +157,8 @@ async def reload(update: Update, context: BotContext) -> None:
     if not _is_admin(update, services):
         await send_text(context.bot, chat.id, ADMINS_ONLY)
         return
-    from bot.core.companion import Companion
-
-    directory = services.knowledge.directory
     try:
-        knowledge = await asyncio.to_thread(load_knowledge, directory)
-        companion = await asyncio.to_thread(Companion, knowledge)
+        knowledge = await _load_again(services)
     except KnowledgeError as exc:
         problems = [str(p) for p in exc.problems]
         shown = problems[:MAX_PROBLEMS_SHOWN]
@@ -173,11 +175,50 @@ async def reload(update: Update, context: BotContext) -> None:
         log.warning("reload refused: %d problems in the knowledge base", len(problems))
         await send_text(context.bot, chat.id, text)
         return
+    note = ""
+    if services.store.shared:
+        try:
+            services.state[VERSION_KEY] = await services.store.bump_knowledge_version()
+        except StorageError:
+            note = " The other workers were not told (the database failed): /reload again."
+    await send_text(context.bot, chat.id, f"Reloaded: {_describe(knowledge)}.{note}")
+
+
+async def _load_again(services: Services) -> Knowledge:
+    """Read, validate and install the knowledge base (``KnowledgeError``: nothing changed)."""
+    from bot.core.companion import Companion
+
+    knowledge = await asyncio.to_thread(load_knowledge, services.knowledge.directory)
+    companion = await asyncio.to_thread(Companion, knowledge)
     companion.contexts = services.companion.contexts  # conversations carry on
     services.knowledge = knowledge
     services.companion = companion
     log.info("knowledge reloaded: %s", _describe(knowledge))
-    await send_text(context.bot, chat.id, f"Reloaded: {_describe(knowledge)}.")
+    return knowledge
+
+
+async def _reload_check_job(context: BotContext) -> None:
+    """Reload when another worker's /reload moved the shared knowledge version on."""
+    services = context.services
+    try:
+        version = await services.store.knowledge_version()
+    except StorageError:
+        return  # logged by the store; checked again shortly
+    if version <= int(services.state.get(VERSION_KEY, 0)):
+        return
+    services.state[VERSION_KEY] = version  # once per version, even if it is refused here
+    # Loading takes seconds: in a task of its own, so the next checks are not held up.
+    context.application.create_task(_reload_here(services), name="reload-from-another-worker")
+
+
+async def _reload_here(services: Services) -> None:
+    try:
+        await _load_again(services)
+    except KnowledgeError as exc:
+        log.warning(
+            "reload from another worker refused here: %d problems in the knowledge base",
+            len(exc.problems),
+        )
 
 
 async def _flush_job(context: BotContext) -> None:
@@ -204,6 +245,16 @@ class AdminFeature(Feature):
             application.job_queue.run_repeating(
                 _flush_job, interval=FLUSH_SECONDS, first=FLUSH_SECONDS, name="insights-flush"
             )
+        if services.store.shared:
+            try:
+                services.state[VERSION_KEY] = await services.store.knowledge_version()
+            except StorageError:
+                services.state[VERSION_KEY] = 0
+            if application.job_queue is not None:
+                every = RELOAD_CHECK_SECONDS * min(services.settings.time_scale, 1.0)
+                application.job_queue.run_repeating(
+                    _reload_check_job, interval=every, first=every, name="reload-check"
+                )
         if services.settings.admin_ids:
             menu = [*application.bot_data.commands, *_admin_commands()]
             for admin_id in sorted(services.settings.admin_ids):

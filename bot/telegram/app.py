@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.core.companion import Companion
 from bot.core.knowledge import Knowledge
 from bot.storage import DB_FILENAME
+from bot.telegram import sending
 from bot.telegram.admin import AdminFeature
 from bot.telegram.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
 from bot.telegram.feature import Feature
@@ -34,7 +35,7 @@ from bot.telegram.inline import InlineFeature
 from bot.telegram.privacy import PrivacyFeature
 from bot.telegram.qa import QAFeature
 from bot.telegram.routines import RoutinesFeature
-from bot.telegram.services import SERVICES_KEY, Services
+from bot.telegram.services import BUDGET_KEY, SERVICES_KEY, Services
 from bot.telegram.start import StartFeature
 from bot.telegram.tips import TipsFeature
 
@@ -152,6 +153,15 @@ def build_application(
     menu = _menu(feature_list)
 
     async def post_init(application: BotApplication) -> None:
+        services = application.bot_data.services
+        if services.store.shared:
+            # Every worker's sends come out of one budget (see bot/telegram/sending.py).
+            scale = services.settings.time_scale
+            budget = sending.SharedBudget(
+                services.store, sending.OVERALL_PER_SECOND / min(scale, 1.0)
+            )
+            services.state[BUDGET_KEY] = budget
+            sending.SHARED_BUDGET = budget
         try:
             await application.bot.set_my_commands(menu)
         except TelegramError as exc:  # the menu is a nicety: start anyway
@@ -160,6 +170,8 @@ def build_application(
             await feature.post_init(application)
 
     async def post_shutdown(application: BotApplication) -> None:
+        if sending.SHARED_BUDGET is application.bot_data.services.state.get(BUDGET_KEY):
+            sending.SHARED_BUDGET = None
         for feature in feature_list:
             await feature.post_shutdown(application)  # last writes before the store closes
         await application.bot_data.services.store.close()

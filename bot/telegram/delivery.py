@@ -22,7 +22,8 @@ What happens to one send (``Outcome``):
 failure never stops the rest. 16 in flight keeps 30/s going with round trips of up
 to half a second; more only costs CPU in httpx's connection pool (see
 benchmarks/bench_daily_tips.py). ``rate=None`` switches pacing off (benchmarks measure
-our own overhead that way); retries stay on.
+our own overhead that way); retries stay on. With ``budget`` (several workers on one
+database) every send also takes a slot of the whole bot's budget, after its own.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any, TypeVar
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.telegram.sending import retry_after_seconds
+from bot.telegram.sending import SharedBudget, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class PacedSender:
         retry_after_scale: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        budget: SharedBudget | None = None,
     ) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("rate must be positive (or None for no pacing)")
@@ -113,6 +115,7 @@ class PacedSender:
         self._next_slot = 0.0  # the earliest instant the next send may start
         self._paused_until = 0.0  # set by a 429
         self._chat_next: dict[int, float] = {}
+        self.budget = budget
 
     # -- pacing -------------------------------------------------------------------------
 
@@ -139,6 +142,8 @@ class PacedSender:
                     self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
             if start > now:
                 await self._sleep(start - now)
+            if self.budget is not None:
+                await self.budget.take()
             # A 429 that arrived while we slept moves everyone back: queue again.
             if self._clock() + 1e-9 >= self._paused_until:
                 return

@@ -14,9 +14,8 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.core.conversation import telegram_key
 from bot.insights import REVIEW_DAYS
-from bot.telegram import callbacks
+from bot.telegram import callbacks, conversations
 from bot.telegram.callbacks import ForgetAction
 from bot.telegram.context import BotContext
 from bot.telegram.feature import Feature
@@ -118,7 +117,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
     elif payload.action == "yes":
         services = context.services
         deleted = await services.store.forget(chat.id)
-        services.companion.forget(telegram_key(chat.id))  # the conversation context too
+        await conversations.forget(services, chat.id)  # the conversation context too
         await _edit(update, FORGOTTEN if deleted else NOTHING_STORED)
     else:
         await _edit(update, NOT_DELETED)

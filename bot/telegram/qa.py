@@ -26,9 +26,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.conversation import telegram_key
 from bot.core.reply import Reply, ReplyKind
-from bot.telegram import callbacks, sending
+from bot.telegram import callbacks, conversations, sending
 from bot.telegram.admin import note_reply
 from bot.telegram.callbacks import AllTopics, Helpful, NoneOfThese, TopicPick
 from bot.telegram.context import BotContext
@@ -205,7 +204,7 @@ async def _answer_text(update: Update, context: BotContext, text: str) -> None:
     if chat is None:
         return
     # Per chat: "why?" or "what about in pregnancy?" is read against this chat's last answer.
-    reply = context.services.companion.respond(text, chat=telegram_key(chat.id))
+    reply = await conversations.respond(context.services, chat.id, text)
     note_reply(context, chat.id, text, reply)  # counts for /stats, the opt-in review
     await send_reply(update, context, reply)
 
@@ -238,7 +237,7 @@ async def topic_button(update: Update, context: BotContext) -> None:
         keyboard = topics_keyboard(services.knowledge)
         await send_text(context.bot, chat.id, UNAVAILABLE, reply_markup=keyboard)
         return
-    await send_reply(update, context, services.companion.choose(topic_id, telegram_key(chat.id)))
+    await send_reply(update, context, await conversations.choose(services, chat.id, topic_id))
 
 
 async def vote_button(update: Update, context: BotContext) -> None:

@@ -9,6 +9,12 @@ Interactive replies are paced (``PACER``), overall and per chat, so a burst from
 stays under Telegram's limits instead of provoking floods of 429s: about 30 messages a
 second overall and one a second in a chat, with a short burst tolerated. Each try of each
 chunk waits its turn, so a retry never jumps the queue.
+
+Several workers on one PostgreSQL database share one overall budget (``SharedBudget``,
+installed by the app as ``SHARED_BUDGET``): each send takes the next free slot from the
+database, so the whole bot stays within Telegram's 30 a second however many workers
+there are. The per-chat buckets stay local: a chat's replies come from the worker that
+got its message, and its next message may go elsewhere only after that reply.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ import asyncio
 import datetime as dtm
 import logging
 import re
+import time
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiolimiter import AsyncLimiter
 from telegram import (
@@ -41,6 +48,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from bot.storage.base import StorageError
+
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -54,10 +63,71 @@ OVERALL_BURST = 10
 CHAT_PER_SECOND = 1.0
 CHAT_BURST = 2
 _PRUNE_CHATS_AT = 4096  # idle per-chat limiters are dropped past this many
+# Slots of the shared budget come one by one: no burst, so no one-second window ever
+# holds more than 30 sends of the whole bot.
+SHARED_BURST = 1
+LATE_SLOT_STEPS = 3  # a slot used later than this many steps is given back for a new one
+MAX_LATE_SLOTS = 3  # and at most this many times for one send: it goes out in the end
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 Sleep = Callable[[float], Awaitable[Any]]
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+class SlotSource(Protocol):
+    """Hands out the send slots of the whole bot (``Store.take_send_slot``)."""
+
+    async def take_send_slot(self, per_second: float, burst: int) -> float: ...
+
+
+class SharedBudget:
+    """One overall send budget for every worker, kept in the shared database.
+
+    If the database cannot hand out a slot, this worker paces itself locally at the
+    full rate (logged once per outage): a reply is never held back by the database.
+    """
+
+    def __init__(
+        self, source: SlotSource, per_second: float = OVERALL_PER_SECOND, burst: int = SHARED_BURST
+    ) -> None:
+        self.source = source
+        self.per_second = per_second
+        self.burst = burst
+        self.taken = 0
+        self.late = 0  # slots given back because this worker woke up too late for them
+        self._fallback: AsyncLimiter | None = None
+        self._failing = False
+
+    async def take(self) -> None:
+        """Return when the whole bot may send one more message.
+
+        A slot woken up for too late (this worker's event loop was held up) is given
+        back and a new one taken: otherwise every sender held up together would send
+        together when the loop frees up, a burst the budget never granted.
+        """
+        step = 1.0 / self.per_second
+        for attempt in range(1, MAX_LATE_SLOTS + 1):
+            try:
+                wait = await self.source.take_send_slot(self.per_second, self.burst)
+            except StorageError:
+                if not self._failing:
+                    log.warning("shared send budget unavailable: pacing this worker alone")
+                    self._failing = True
+                if self._fallback is None:
+                    self._fallback = AsyncLimiter(1, step)
+                await self._fallback.acquire()
+                return
+            self._failing = False
+            self.taken += 1
+            woken = time.monotonic() + wait
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if time.monotonic() - woken <= LATE_SLOT_STEPS * step or attempt == MAX_LATE_SLOTS:
+                return
+            self.late += 1
+
+
+SHARED_BUDGET: SharedBudget | None = None  # set while an app on a shared database runs
 
 
 class ReplyPacer:
@@ -114,7 +184,11 @@ class ReplyPacer:
             self._chats = {}
         if chat_id is not None:
             await self._chat_limiter(chat_id).acquire()
-        await self._overall.acquire()
+        shared = SHARED_BUDGET
+        if shared is not None:
+            await shared.take()
+        else:
+            await self._overall.acquire()
 
 
 PACER = ReplyPacer()
@@ -300,7 +374,9 @@ async def send_text(
 __all__ = [
     "MAX_MESSAGE_LENGTH",
     "PACER",
+    "SHARED_BUDGET",
     "ReplyPacer",
+    "SharedBudget",
     "call_with_retry",
     "retry_after_seconds",
     "send_text",

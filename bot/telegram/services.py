@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 # ``application.bot_data[SERVICES_KEY]`` still reaches the services (bot/telegram/context.py
 # keeps it for code written against the old dict); new code uses ``context.services``.
 SERVICES_KEY = "services"
+# Services.state: the SharedBudget, when several workers may share the database.
+BUDGET_KEY = "send-budget"
 
 
 @dataclass

@@ -26,6 +26,13 @@ missed tip is better than a double one. (A connection that drops after Telegram
 accepted a message cannot be told apart from one that never arrived; the sender
 retries it, as every Bot API client must.)
 
+Several workers on one PostgreSQL database: the dispatcher runs in exactly one of them,
+the one that holds the dispatcher role (``Store.hold_dispatcher_role``, a session
+advisory lock); the others ask again at each of their passes, so when the holder dies
+another takes over within one ``DISPATCH_INTERVAL`` and first sends the claims the dead
+one left unconfirmed. Every send also takes a slot of the bot's shared budget, so tips
+and every worker's replies together stay within Telegram's overall limit.
+
 Subscribing after today's time has passed sends today's tip with the confirmation
 (claimed the same way). Moving the time or zone so that today's time has already
 passed, with no tip sent yet today, makes today's tip due at the next pass.
@@ -64,6 +71,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.conversation import IDLE_SECONDS
 from bot.core.reply import Reply
 from bot.core.times import BadTime, find_time, likely_zones, parse_time, zone_at
 from bot.core.tips import (
@@ -88,8 +96,8 @@ from bot.telegram.delivery import (
 from bot.telegram.feature import Feature, TopicExtra
 from bot.telegram.formatting import PARSE_MODE, escape
 from bot.telegram.requester import pressed_by_requester, requester_of
-from bot.telegram.sending import send_text
-from bot.telegram.services import SERVICES_KEY, Services
+from bot.telegram.sending import SharedBudget, send_text
+from bot.telegram.services import BUDGET_KEY, SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +159,10 @@ class DispatchReport(OutcomeCounts):
     expired: int = 0  # such claims whose local day is over: dropped, not sent late
     released: int = 0  # claims given back because the bot was stopping
     busy: bool = False  # another pass was still running; this one did nothing
+    standby: bool = False  # another worker runs the dispatcher; this one did nothing
 
 
-def paced_sender(time_scale: float = 1.0) -> PacedSender:
+def paced_sender(time_scale: float = 1.0, budget: SharedBudget | None = None) -> PacedSender:
     """The daily-tip sender; ``BOT_TIME_SCALE`` below 1 speeds its pacing up (tests, demos)."""
     scale = time_scale if time_scale > 0 else 1.0
     return PacedSender(
@@ -161,7 +170,13 @@ def paced_sender(time_scale: float = 1.0) -> PacedSender:
         per_chat_interval=TELEGRAM_PER_CHAT_INTERVAL * scale,
         backoff=0.5 * scale,
         retry_after_scale=scale,
+        budget=budget,
     )
+
+
+def dispatch_interval(time_scale: float = 1.0) -> float:
+    """Seconds between passes; scaled down with ``BOT_TIME_SCALE`` (tests, demos)."""
+    return DISPATCH_INTERVAL * min(time_scale, 1.0) if time_scale > 0 else DISPATCH_INTERVAL
 
 
 @dataclass
@@ -184,7 +199,8 @@ def runtime(application: Application) -> TipsRuntime:
     services: Services = application.bot_data[SERVICES_KEY]
     state = services.state.get(STATE_KEY)
     if not isinstance(state, TipsRuntime):
-        state = TipsRuntime(sender=paced_sender(services.settings.time_scale))
+        scale = services.settings.time_scale
+        state = TipsRuntime(sender=paced_sender(scale), interval=dispatch_interval(scale))
         services.state[STATE_KEY] = state
     return state
 
@@ -673,11 +689,15 @@ async def dispatch_due_tips(
     async with state.lock:
         services: Services = application.bot_data[SERVICES_KEY]
         store = services.store
+        if not await store.hold_dispatcher_role():
+            state.last_report = DispatchReport(standby=True)
+            return state.last_report
         now = now or state.clock()
         wall = time.time()
         purged = await store.purge_blocked(wall)
         if purged:
             log.info("deleted %d chats that blocked the bot 30 days ago or more", purged)
+        await store.purge_contexts(wall, IDLE_SECONDS)
         subscribers = {sub.chat_id: sub for sub in await store.subscribers()}
         report = DispatchReport()
         jobs: list[Claim | tuple[int, date]] = []
@@ -760,6 +780,9 @@ async def _dispatch_job(context: BotContext) -> None:
 async def post_init(application: Application) -> None:
     """Start the dispatcher: the schedule is the database, so a restart loses nothing."""
     state = runtime(application)
+    services: Services = application.bot_data[SERVICES_KEY]
+    shared = services.state.get(BUDGET_KEY)
+    state.sender.budget = shared if isinstance(shared, SharedBudget) else None
     job_queue = application.job_queue
     if job_queue is None:
         log.error("no JobQueue (install python-telegram-bot[job-queue]): daily tips are off")
@@ -778,7 +801,6 @@ async def post_init(application: Application) -> None:
         name=JOB_NAME,
         job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
-    services: Services = application.bot_data[SERVICES_KEY]
     log.info("daily tips: %d subscribers", await services.store.subscriber_count())
 
 
@@ -834,6 +856,7 @@ __all__ = [
     "TipsFeature",
     "TipsRuntime",
     "dispatch_due_tips",
+    "dispatch_interval",
     "paced_sender",
     "post_init",
     "request_stop",

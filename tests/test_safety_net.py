@@ -263,8 +263,8 @@ def test_cross_validated_figures_hold_their_floors() -> None:
     for name, figures in cv["files"].items():
         # The net alone, on a file it never saw. Issue 8's hard negatives (traps, soon lines)
         # raised the 1%-pooled threshold to 0.98 while each was held out whole; split into
-        # three groups like the other one-of-a-kind files, it is 0.924: lowest urgent_probe7
-        # 0.511, nonenglish#1 0.610; see cv.json.
+        # three groups like the other one-of-a-kind files, it is 0.900; see cv.json for the
+        # lowest files (urgent_probe7, nonenglish#1).
         assert figures["net_recall"] >= 0.5, name
         if not name.startswith(("urgent_en", "nonenglish")):
             assert figures["either_recall"] == 1.0, name  # patterns were tuned on these
@@ -358,9 +358,9 @@ def test_heldout_redteam_floors(companion: Companion) -> None:
     # this file): 218/244 = 0.893, 9 alarms, soon 27. A REGRESSION in recall from 0.959,
     # recorded as it is, not hidden: the hard negatives added for issue 8 push the
     # 1%-pooled threshold up. See the issue-8 report.
-    # Threshold 0.924 (the one-of-a-kind files split in CV) and the fiction / game / film /
-    # quiz / definition / idiom guards: 225/244 = 0.922, 7 alarms, soon 27. At 0.80 it would
-    # be 232/244 with 8 alarms; the CV pick stands (see the closing note).
+    # Threshold 0.900 (the one-of-a-kind files split in CV; the entries' 1,627 example
+    # questions as ordinary lines) and the fiction / game / film / quiz / definition /
+    # idiom guards: 226/244 = 0.926, 8 alarms, soon 30; the CV pick stands.
     assert recall >= 0.91 and alarms <= 9 and soon >= 24
 
 

@@ -89,15 +89,23 @@ def _kinds_line(label: str, kinds: dict[str, int]) -> str:
     return f"{label}: {total}" + (f" ({', '.join(parts)})" if parts else "")
 
 
-async def stats(update: Update, context: BotContext) -> None:
-    """Show aggregate counters to an admin."""
+async def _admin_chat(update: Update, context: BotContext) -> int | None:
+    """The chat to answer when an admin sent the command; else None (after saying so)."""
     chat = update.effective_chat
     if chat is None:
+        return None
+    if not _is_admin(update, context.services):
+        await send_text(context.bot, chat.id, ADMINS_ONLY)
+        return None
+    return chat.id
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """Show aggregate counters to an admin."""
+    chat_id = await _admin_chat(update, context)
+    if chat_id is None:
         return
     services = context.services
-    if not _is_admin(update, services):
-        await send_text(context.bot, chat.id, ADMINS_ONLY)
-        return
     store = services.store
     people = await store.user_count()
     subscribers = await store.subscriber_count()
@@ -137,7 +145,7 @@ async def stats(update: Update, context: BotContext) -> None:
         )
     else:
         lines.append("Review of unanswered questions: off (BOT_REVIEW=on to keep them)")
-    await send_text(context.bot, chat.id, "\n".join(lines))
+    await send_text(context.bot, chat_id, "\n".join(lines))
 
 
 def _describe(knowledge: Knowledge) -> str:
@@ -150,13 +158,10 @@ def _describe(knowledge: Knowledge) -> str:
 
 async def reload(update: Update, context: BotContext) -> None:
     """Re-read the knowledge base; keep the running one if the new one is broken."""
-    chat = update.effective_chat
-    if chat is None:
+    chat_id = await _admin_chat(update, context)
+    if chat_id is None:
         return
     services = context.services
-    if not _is_admin(update, services):
-        await send_text(context.bot, chat.id, ADMINS_ONLY)
-        return
     try:
         knowledge = await _load_again(services)
     except KnowledgeError as exc:
@@ -173,7 +178,7 @@ async def reload(update: Update, context: BotContext) -> None:
             ]
         )
         log.warning("reload refused: %d problems in the knowledge base", len(problems))
-        await send_text(context.bot, chat.id, text)
+        await send_text(context.bot, chat_id, text)
         return
     note = ""
     if services.store.shared:
@@ -181,7 +186,7 @@ async def reload(update: Update, context: BotContext) -> None:
             services.state[VERSION_KEY] = await services.store.bump_knowledge_version()
         except StorageError:
             note = " The other workers were not told (the database failed): /reload again."
-    await send_text(context.bot, chat.id, f"Reloaded: {_describe(knowledge)}.{note}")
+    await send_text(context.bot, chat_id, f"Reloaded: {_describe(knowledge)}.{note}")
 
 
 async def _load_again(services: Services) -> Knowledge:

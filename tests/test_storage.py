@@ -523,10 +523,20 @@ async def test_postgres_dispatcher_role_lost_with_its_connection_is_tried_again(
     store = PostgresStore(postgres_url)
     assert await store.hold_dispatcher_role() is True
     with psycopg.connect(postgres_url, autocommit=True) as admin:  # the server drops it
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks"
-            " WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
-        )
+        pids = [
+            row[0]
+            for row in admin.execute(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+            ).fetchall()
+        ]
+        admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+        # pg_terminate_backend only signals: wait (bounded) until those backends are gone
+        deadline = time.monotonic() + 5.0
+        while admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the terminated backend did not end"
+            time.sleep(0.02)
     assert await store.hold_dispatcher_role() is False  # noticed at the next pass
     assert await store.hold_dispatcher_role() is True  # and taken again on a new connection
     await store.close()

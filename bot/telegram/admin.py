@@ -89,7 +89,7 @@ def _kinds_line(label: str, kinds: dict[str, int]) -> str:
     return f"{label}: {total}" + (f" ({', '.join(parts)})" if parts else "")
 
 
-async def _admin_chat(update: Update, context: BotContext) -> int | None:
+async def admin_chat(update: Update, context: BotContext) -> int | None:
     """The chat to answer when an admin sent the command; else None (after saying so)."""
     chat = update.effective_chat
     if chat is None:
@@ -102,7 +102,7 @@ async def _admin_chat(update: Update, context: BotContext) -> int | None:
 
 async def stats(update: Update, context: BotContext) -> None:
     """Show aggregate counters to an admin."""
-    chat_id = await _admin_chat(update, context)
+    chat_id = await admin_chat(update, context)
     if chat_id is None:
         return
     services = context.services
@@ -158,7 +158,7 @@ def _describe(knowledge: Knowledge) -> str:
 
 async def reload(update: Update, context: BotContext) -> None:
     """Re-read the knowledge base; keep the running one if the new one is broken."""
-    chat_id = await _admin_chat(update, context)
+    chat_id = await admin_chat(update, context)
     if chat_id is None:
         return
     services = context.services
@@ -277,4 +277,4 @@ class AdminFeature(Feature):
             insights.store.close()
 
 
-__all__ = ["AdminFeature", "note_reply"]
+__all__ = ["ADMINS_ONLY", "AdminFeature", "admin_chat", "note_reply"]

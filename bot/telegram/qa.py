@@ -28,7 +28,7 @@ from telegram.ext import (
 
 from bot.core.reply import Reply, ReplyKind
 from bot.telegram import callbacks, conversations, sending
-from bot.telegram.admin import note_reply
+from bot.telegram.admin import admin_chat, note_reply
 from bot.telegram.callbacks import AllTopics, Helpful, NoneOfThese, TopicPick
 from bot.telegram.context import BotContext
 from bot.telegram.feature import Feature
@@ -59,7 +59,6 @@ UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
 TOPICS_BUTTON = "📚 Topics"
 DID_THIS_HELP = "Did this help?"
 THANKS_FOR_VOTE = "Thank you for telling me!"
-ADMINS_ONLY = "Sorry, that command is for the bot's admins."
 UNAVAILABLE = "Sorry, I can't answer that one right now. Please try again later."
 
 _MEDIA = {
@@ -279,20 +278,16 @@ async def _answer_quietly(update: Update, text: str | None = None) -> None:
 
 async def answer_stats_command(update: Update, context: BotContext) -> None:
     """Show the aggregate "Did this help?" counts per entry (admins only)."""
-    chat = update.effective_chat
-    user = update.effective_user
-    if chat is None:
+    chat_id = await admin_chat(update, context)
+    if chat_id is None:
         return
     services = context.services
-    if user is None or user.id not in services.settings.admin_ids:
-        await send_text(context.bot, chat.id, ADMINS_ONLY)
-        return
     counts = await services.store.answer_vote_counts()
     lines = ["Did this help? Answers by entry (👍 / 👎):"]
     lines += [f"{entry}: {yes} / {no}" for entry, (yes, no) in counts.items()]
     if not counts:
         lines.append("No votes yet.")
-    await send_text(context.bot, chat.id, "\n".join(lines))
+    await send_text(context.bot, chat_id, "\n".join(lines))
 
 
 async def not_text(update: Update, context: BotContext) -> None:

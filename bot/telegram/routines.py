@@ -51,6 +51,7 @@ from bot.core.routines import (
 )
 from bot.storage import RoutineRunRow
 from bot.telegram import callbacks
+from bot.telegram.admin import admin_chat
 from bot.telegram.callbacks import RoutineControl, RoutineFeeling, RoutineStart
 from bot.telegram.context import BotApplication, BotContext, LiveRoutine
 from bot.telegram.feature import Feature, TopicExtra
@@ -495,21 +496,17 @@ async def feedback_button(update: Update, context: BotContext) -> None:
 
 async def routine_stats_command(update: Update, context: BotContext) -> None:
     """Show the aggregate "How do you feel?" counts (admins only)."""
-    chat = update.effective_chat
-    user = update.effective_user
-    if chat is None:
+    chat_id = await admin_chat(update, context)
+    if chat_id is None:
         return
     services = context.services
-    if user is None or user.id not in services.settings.admin_ids:
-        await send_text(context.bot, chat.id, "Sorry, that command is for the bot's admins.")
-        return
     counts = await services.store.routine_feedback_counts()
     lines = ["How people felt after each routine (better / same / worse):"]
     for routine in services.knowledge.routines.values():
         row = counts.get(routine.id, {})
         numbers = " / ".join(str(row.get(f, 0)) for f in FEELINGS)
         lines.append(f"{routine.title} ({routine.id}): {numbers}")
-    await send_text(context.bot, chat.id, "\n".join(lines))
+    await send_text(context.bot, chat_id, "\n".join(lines))
 
 
 # -- after a restart --------------------------------------------------------------------

@@ -110,7 +110,9 @@ class Languages:
 
     def detect(self, text: str) -> str | None:
         """The language code of a non-English message, "other", or None for English."""
-        prepared = self.prepare(text)
+        return self._detect(text, self.prepare(text))
+
+    def _detect(self, text: str, prepared: str) -> str | None:
         words = prepared.split()
         if not words:
             return None
@@ -124,9 +126,12 @@ class Languages:
         return None
 
     def plain_english(self, text: str) -> bool:
-        """At least half the words are common English words (and none of another script)."""
-        words = self.prepare(text).split()
-        if not words or any(_OTHER_LETTER.search(word) for word in words):
+        """English to ``detect``, and at least half the words are common English words."""
+        prepared = self.prepare(text)
+        words = prepared.split()
+        if not words or self._detect(text, prepared) is not None:
+            return False
+        if any(_OTHER_LETTER.search(word) for word in words):
             return False
         return 2 * sum(word in self.english for word in words) >= len(words)
 
@@ -165,10 +170,10 @@ class Languages:
         ``urgent``: the learned net already judged the message an emergency; a message in
         another language then gets that language's emergency reply, with its numbers.
         """
-        code = self.detect(text)
+        prepared = self.prepare(text)
+        code = self._detect(text, prepared)
         if urgent and code is None:
             return None
-        prepared = self.prepare(text)
         asked = False
         for pattern in self.asking:  # "what are the signs of ...?" asks, it does not report
             prepared, count = pattern.subn(" ", prepared)

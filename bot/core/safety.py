@@ -266,7 +266,7 @@ class SafetyScreen:
         languages = self.red_flags.languages
         if languages is None or len(clean(text).split()) > NET_MIN_WORDS:
             return False
-        return languages.detect(text) is None and languages.plain_english(text)
+        return languages.plain_english(text)
 
     def _patterns(self, text: str, skip_soon: bool = False) -> Screen | None:
         """The first pattern flag raised by ``text`` (urgent ones only with skip_soon)."""

@@ -77,7 +77,6 @@ class EntryChooser:
         self._full: dict[str, tuple[list[str], list[int]]] = {}
         self._exact: dict[str, dict[str, list[tuple[int, float]]]] = {}
         self._by_prefix: dict[str, dict[str, list[tuple[str, int, float]]]] = {}
-        self._phrases: dict[str, list[tuple[str, int, float]]] = {}
         self._phrase_index: dict[str, dict[str, list[tuple[int, str, int, float]]]] = {}
         self._neutral = frozenset(neutral)
         for topic_id, entries in knowledge.entries.items():
@@ -124,7 +123,6 @@ class EntryChooser:
                 phrase_list.extend((key, index, weight) for key, weight in item.phrases)
             self._exact[topic_id] = exact
             self._by_prefix[topic_id] = by_prefix
-            self._phrases[topic_id] = phrase_list
             # A phrase can only be in the message if its first stem is: index by it.
             first: dict[str, list[tuple[int, str, int, float]]] = {}
             for position, (key, index, weight) in enumerate(phrase_list):

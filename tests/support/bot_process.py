@@ -74,31 +74,16 @@ class BotProcess:
 
     async def start(self) -> None:
         """Start the bot and wait until it polls for updates (it is then fully up)."""
-        polls = sum(1 for c in self.server.calls if c.method == "getUpdates")
-        with self.log_path.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                cwd=self.data_dir.parent,
-                env=self.env,
-                stdout=log,
-                stderr=log,
-            )
-        await self.server.wait_for(
-            lambda calls: (
-                sum(1 for c in calls if c.method == "getUpdates") > polls
-                or self.process is None
-                or self.process.returncode is not None
-            ),
-            timeout=START_TIMEOUT,
-        )
-        assert self.process.returncode is None, self.log_path.read_text()[-3000:]
+        await self._start_until("getUpdates")
 
     async def start_webhook(self) -> None:
         """Start the bot in webhook mode and wait until it has set its webhook."""
-        hooks = sum(1 for c in self.server.calls if c.method == "setWebhook")
+        await self._start_until("setWebhook")
+        await asyncio.sleep(0.05)  # setWebhook is called right after the server listens
+
+    async def _start_until(self, method: str) -> None:
+        """Start ``python -m bot run``; return once it has made one more ``method`` call."""
+        before = sum(1 for c in self.server.calls if c.method == method)
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -112,14 +97,13 @@ class BotProcess:
             )
         await self.server.wait_for(
             lambda calls: (
-                sum(1 for c in calls if c.method == "setWebhook") > hooks
+                sum(1 for c in calls if c.method == method) > before
                 or self.process is None
                 or self.process.returncode is not None
             ),
             timeout=START_TIMEOUT,
         )
         assert self.process.returncode is None, self.log_path.read_text()[-3000:]
-        await asyncio.sleep(0.05)  # setWebhook is called right after the server listens
 
     async def kill(self) -> None:
         """SIGKILL: no clean-up of any kind."""
